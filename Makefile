@@ -1,0 +1,49 @@
+# Módulo 2 — Fundamentos de Redes Neurais e PyTorch: comandos do curso.
+# Uso: make demo | make test | make release | make corrigir ZIP=... | make variantes | make benchmark
+
+PYTHON      ?= python3
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+export COURSE_DATA_DIR ?= data
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: venv release badges demo test test-rapido variantes benchmark corrigir limpar
+
+$(VENV)/.instalado: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.instalado
+
+## Gera release/ (versão do aluno) a partir de source/.
+release: venv
+	$(PY) -m nbgrader generate_assignment modulo2 --force
+
+## Reescreve os selos "Abrir no Colab" a partir de course/settings.py.
+badges: venv
+	$(PY) -m course badges
+
+## Turma de demonstração: solucao + vazio + o que houver em submitted/; corrige, devolutiva e notas.
+demo: venv
+	$(PY) -m course demo
+
+## Testes do repositório (o CI roda este comando).
+test: venv
+	$(PY) -m pytest
+
+## Testa os testes: variantes erradas e corretas de cada exercício.
+variantes: venv
+	$(PY) -m course variants
+
+## Benchmark do treino no MNIST (receita do notebook x pipeline canônico).
+benchmark: venv
+	$(PY) bench/mnist_benchmark.py
+
+## Corrige uma turma a partir do zip baixado do AVA: make corrigir ZIP=caminho/do/arquivo.zip
+corrigir: venv
+	$(PY) -m course corrigir $(ZIP)
+
+limpar:
+	rm -rf submitted autograded feedback downloaded gradebook.db grades.csv relatorio_correcao.*

@@ -1,0 +1,37 @@
+"""Course-wide settings: the one place for names, paths and the repository slug."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+COURSE_ID = "fundamentos-redes-neurais-pytorch"
+ASSIGNMENT = "modulo2"
+
+# GitHub "owner/name" of the public repository: Colab badges in the notebooks and the README
+# point at release/ in this repository. Change it here, then run `make badges`.
+REPO_SLUG = "curso-ia-br/modulo2-redes-neurais-pytorch"
+REPO_BRANCH = "main"
+
+# The four lessons, in order, with their durations (minutes).
+NOTEBOOKS: dict[str, int] = {
+    "01_pytorch_fundamentals": 45,
+    "02_calculo_dl": 40,
+    "03_perceptron_redes": 60,
+    "04_mlp_implementacao": 75,
+}
+
+# Demo students created by `make demo`.
+DEMO_SOLUTION_STUDENT = "solucao"
+DEMO_EMPTY_STUDENT = "vazio"
+
+
+def data_dir() -> Path:
+    """Dataset folder shared with the notebooks (`COURSE_DATA_DIR`, default `data`)."""
+    return Path(os.environ.get("COURSE_DATA_DIR", "data")).resolve()
+
+
+def colab_url(notebook: str) -> str:
+    return (f"https://colab.research.google.com/github/{REPO_SLUG}/blob/{REPO_BRANCH}/"
+            f"release/{ASSIGNMENT}/{notebook}.ipynb")

@@ -1,0 +1,123 @@
+"""An nbgrader course directory (the repository itself, or a scratch copy) and its commands."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import notebooks as nbt
+from .settings import ASSIGNMENT, ROOT, data_dir
+
+NBGRADER = [sys.executable, "-m", "nbgrader"]
+
+
+class NbgraderFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class Course:
+    root: Path
+
+    # --- paths ---------------------------------------------------------------------------------
+    @property
+    def source_dir(self) -> Path:
+        return self.root / "source" / ASSIGNMENT
+
+    @property
+    def release_dir(self) -> Path:
+        return self.root / "release" / ASSIGNMENT
+
+    def submission_dir(self, student: str) -> Path:
+        return self.root / "submitted" / student / ASSIGNMENT
+
+    def autograded_dir(self, student: str) -> Path:
+        return self.root / "autograded" / student / ASSIGNMENT
+
+    def feedback_dir(self, student: str) -> Path:
+        return self.root / "feedback" / student / ASSIGNMENT
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.root / 'gradebook.db'}"
+
+    def notebook_names(self) -> list[str]:
+        return sorted(p.stem for p in self.source_dir.glob("*.ipynb"))
+
+    # --- nbgrader ------------------------------------------------------------------------------
+    def nbgrader(self, *args: str, timeout: float | None = None, check: bool = True,
+                 env: dict | None = None) -> subprocess.CompletedProcess:
+        full_env = dict(os.environ)
+        full_env.setdefault("COURSE_DATA_DIR", str(data_dir()))
+        full_env.setdefault("PYTHONWARNINGS", "ignore")
+        # nbgrader calls `alembic` (and kernels call `python`) from PATH: use this environment's.
+        full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env.get("PATH", "")])
+        full_env.update(env or {})
+        proc = subprocess.run([*NBGRADER, *args], cwd=self.root, env=full_env, text=True,
+                              capture_output=True, timeout=timeout, start_new_session=True)
+        if check and proc.returncode != 0:
+            raise NbgraderFailed(f"nbgrader {' '.join(args)} falhou ({proc.returncode}):\n"
+                                 f"{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
+        return proc
+
+    def generate_release(self) -> None:
+        self.nbgrader("generate_assignment", ASSIGNMENT, "--force")
+
+    def submit(self, student: str, notebooks: dict[str, object]) -> Path:
+        """Place notebooks (name -> NotebookNode) as a student's submission."""
+        folder = self.submission_dir(student)
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        for name, nb in notebooks.items():
+            nbt.write(nb, folder / f"{name}.ipynb")
+        return folder
+
+    def solution_submission(self) -> dict[str, object]:
+        """Each student notebook with every answer cell filled in from the source notebook."""
+        out = {}
+        for name in self.notebook_names():
+            answers = nbt.solution_sources(nbt.read(self.source_dir / f"{name}.ipynb"))
+            out[name] = nbt.fill_answers(nbt.read(self.release_dir / f"{name}.ipynb"), answers)
+        return out
+
+    def empty_submission(self) -> dict[str, object]:
+        return {name: nbt.read(self.release_dir / f"{name}.ipynb") for name in self.notebook_names()}
+
+    def autograde(self, student: str, timeout: float | None = None,
+                  extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+        return self.nbgrader("autograde", ASSIGNMENT, "--student", student, "--force", *extra,
+                             timeout=timeout, check=False)
+
+    def scores(self, student: str) -> dict[str, dict[str, tuple[float, float]]]:
+        """notebook -> grade cell id -> (score, max score), from the gradebook."""
+        from nbgrader.api import Gradebook, MissingEntry
+
+        out: dict[str, dict[str, tuple[float, float]]] = {}
+        with Gradebook(self.db_url) as gb:
+            try:
+                submission = gb.find_submission(ASSIGNMENT, student)
+            except MissingEntry:
+                return out
+            for nb in submission.notebooks:
+                out[nb.name] = {g.name: (float(g.score), float(g.max_score)) for g in nb.grades}
+        return out
+
+
+def scratch_course(notebooks: list[str] | None = None, parent: Path | None = None) -> Course:
+    """A throw-away course directory with the repository's config and (some of) its sources."""
+    root = Path(tempfile.mkdtemp(prefix="curso-", dir=parent))
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821\n"
+        f"load_subconfig({str(ROOT / 'nbgrader_config.py')!r})  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n")
+    src = root / "source" / ASSIGNMENT
+    src.mkdir(parents=True)
+    for path in sorted((ROOT / "source" / ASSIGNMENT).glob("*.ipynb")):
+        if notebooks is None or path.stem in notebooks:
+            shutil.copy(path, src / path.name)
+    return Course(root)

@@ -1,0 +1,72 @@
+"""Configuração do nbgrader para o Módulo 2 — Fundamentos de Redes Neurais e PyTorch.
+
+Lida por todo comando `nbgrader ...` executado na raiz deste repositório.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from course import settings  # noqa: E402
+
+c = get_config()  # noqa: F821  (fornecido pelo nbgrader)
+
+# --- Curso -------------------------------------------------------------------------------------
+c.CourseDirectory.course_id = settings.COURSE_ID
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+# Arquivos que nunca fazem parte de uma tarefa (gerados pelas aulas ou pelo sistema).
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".DS_Store",
+    "data", "runs", "checkpoints", "*.pt", "*.pth",
+]
+# Uma submissão nunca traz arquivos grandes: 5 MB por arquivo, 50 MB por pasta.
+c.CourseDirectory.max_file_size = 5 * 1024
+c.CourseDirectory.max_dir_size = 50 * 1024
+
+# --- Versão do aluno: stubs em português ------------------------------------------------------
+c.ClearSolutions.code_stub = {"python": "# SEU CÓDIGO AQUI\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "SUA RESPOSTA AQUI"
+c.ClearSolutions.enforce_metadata = True
+# Células de teste ficam somente leitura e não podem ser apagadas na versão do aluno.
+c.LockCells.lock_grade_cells = True
+c.LockCells.lock_readonly_cells = True
+c.LockCells.lock_solution_cells = True
+
+# --- Correção automática ----------------------------------------------------------------------
+# Tempo máximo por célula (s). A célula mais lenta (treino do MLP no MNIST, aula 4) leva ~30 s
+# em 2 núcleos de CPU; o limite deixa folga para máquinas mais lentas e turmas em paralelo.
+c.Execute.timeout = 240
+c.Execute.interrupt_on_timeout = True
+c.Execute.error_on_timeout = {
+    "ename": "TempoEsgotado",
+    "evalue": "a célula passou do tempo limite de execução e foi interrompida",
+    "traceback": ["TempoEsgotado: a célula passou do tempo limite de execução e foi interrompida"],
+}
+# Qualquer saída em stderr numa célula de teste zera a nota (regra do nbgrader). Avisos
+# inofensivos (UserWarning, DeprecationWarning...) e barras de progresso do tqdm não devem
+# zerar a nota de uma resposta correta: são removidos antes da nota ser calculada.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = r"(?i)warning|\d+%\|.*\|"
+# Alunos conseguem apagar células bloqueadas (ex.: no Colab): elas são restauradas.
+c.OverwriteCells.add_missing_cells = True
+c.OverwriteCells.missing_cell_notification = (
+    "Esta célula (id: {cell_id}) estava faltando na entrega e foi restaurada pelo nbgrader.\n\n"
+)
+# Saídas enormes não entram no notebook corrigido.
+c.LimitOutput.max_lines = 500
+c.LimitOutput.max_traceback = 60
+
+# --- Devolutiva (feedback) --------------------------------------------------------------------
+# O HTML de devolutiva mostra o resultado dos testes ocultos, mas nunca o código deles.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "course.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# --- Coleta de entregas baixadas do AVA (Moodle) ----------------------------------------------
+# Moodle, "Baixar todas as submissões": <Nome Completo>_<id>_assignsubmission_file_/<arquivo>.
+# O id do participante vira o id do aluno ("m<id>"); veja o README para adaptar a outro AVA.
+c.ZipCollectApp.archive_directory = "downloaded/{assignment_id}/archive"
+c.ZipCollectApp.extracted_directory = "downloaded/{assignment_id}/extracted"
+c.ZipCollectApp.collector_plugin = "course.lms.MoodleCollector"
