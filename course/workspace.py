@@ -51,11 +51,7 @@ class Course:
     # --- nbgrader ------------------------------------------------------------------------------
     def nbgrader(self, *args: str, timeout: float | None = None, check: bool = True,
                  env: dict | None = None) -> subprocess.CompletedProcess:
-        full_env = dict(os.environ)
-        full_env.setdefault("COURSE_DATA_DIR", str(data_dir()))
-        full_env.setdefault("PYTHONWARNINGS", "ignore")
-        # nbgrader calls `alembic` (and kernels call `python`) from PATH: use this environment's.
-        full_env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), full_env.get("PATH", "")])
+        full_env = kernel_environment(dict(os.environ))
         full_env.update(env or {})
         proc = subprocess.run([*NBGRADER, *args], cwd=self.root, env=full_env, text=True,
                               capture_output=True, timeout=timeout, start_new_session=True)
@@ -93,6 +89,18 @@ class Course:
         return self.nbgrader("autograde", ASSIGNMENT, "--student", student, "--force", *extra,
                              timeout=timeout, check=False)
 
+    def api(self):
+        """nbgrader's Python API on this course (runs nbgrader in this process, no start-up cost).
+
+        Kernels inherit this process's environment: see `kernel_environment()`."""
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+        from traitlets.config.loader import PyFileConfigLoader
+
+        kernel_environment()
+        cfg = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+        return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+
     def scores(self, student: str) -> dict[str, dict[str, tuple[float, float]]]:
         """notebook -> grade cell id -> (score, max score), from the gradebook."""
         from nbgrader.api import Gradebook, MissingEntry
@@ -106,6 +114,17 @@ class Course:
             for nb in submission.notebooks:
                 out[nb.name] = {g.name: (float(g.score), float(g.max_score)) for g in nb.grades}
         return out
+
+
+def kernel_environment(env=None) -> dict:
+    """The environment nbgrader and its kernels need (default: this process's own, updated)."""
+    env = os.environ if env is None else env
+    env.setdefault("COURSE_DATA_DIR", str(data_dir()))
+    # nbgrader calls `alembic` (and kernels run `python`) from PATH: use this environment's.
+    bindir = str(Path(sys.executable).parent)
+    if not env.get("PATH", "").startswith(bindir + os.pathsep):
+        env["PATH"] = os.pathsep.join([bindir, env.get("PATH", "")])
+    return env
 
 
 def scratch_course(notebooks: list[str] | None = None, parent: Path | None = None) -> Course:

@@ -1,0 +1,286 @@
+"""Test the tests: inject catalogued wrong and correct answers, autograde them with nbgrader.
+
+The catalogue (`tests/variants/<notebook>.toml`, never released) lists, per exercise, wrong
+implementations (each must lose that exercise's points) and alternative correct ones (each must get
+full points). Every other answer cell of the submission holds the reference solution.
+
+To keep the cost down, variants of several exercises share one submission ("round") when the
+exercises cannot influence each other: an exercise depends on another when a name the other's answer
+cell defines flows (through any cells) into its answer cell or its tests. In every round, the
+exercises that carry no variant must still get full marks, which catches an unexpected cascade.
+"""
+from __future__ import annotations
+
+import ast
+import shutil
+import time
+import tomllib
+from collections import defaultdict
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import notebooks as nbt
+from .settings import ASSIGNMENT, ROOT
+from .workspace import Course, scratch_course
+
+CATALOGUE_DIR = ROOT / "tests" / "variants"
+KINDS = ("wrong", "correct")
+
+
+@dataclass(frozen=True)
+class Variant:
+    notebook: str
+    cell: str
+    kind: str
+    name: str
+    why: str
+    code: str
+
+
+@dataclass
+class Outcome:
+    variant: Variant
+    score: float
+    max_score: float
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        if self.variant.kind == "wrong":
+            return self.score < self.max_score
+        return self.score == self.max_score
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+    # problems that are not a variant's verdict: cascades, nbgrader failures, catalogue errors
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(o.ok for o in self.outcomes)
+
+
+def load_catalogue(notebook: str, directory: Path = CATALOGUE_DIR) -> list[Variant]:
+    path = directory / f"{notebook}.toml"
+    if not path.exists():
+        return []
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    variants = []
+    for entry in data.get("variant", []):
+        kind = entry.get("kind")
+        if kind not in KINDS:
+            raise ValueError(f"{path.name}: variante {entry.get('name')!r} com kind inválido {kind!r}")
+        variants.append(Variant(notebook, entry["cell"], kind, entry["name"],
+                                entry.get("why", ""), entry["code"]))
+    return variants
+
+
+# --- dependencies between exercises --------------------------------------------------------------
+
+def _python(source: str) -> ast.Module:
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        return ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError:
+        return ast.Module(body=[], type_ignores=[])
+
+
+def _names(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """(names a cell uses, names it binds at top level)."""
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    bound: set[str] = set()
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(stmt.name)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            bound.update((a.asname or a.name).split(".")[0] for a in stmt.names)
+        else:
+            bound.update(n.id for n in ast.walk(stmt)
+                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return used, bound
+
+
+def exercise_dependencies(source_nb) -> dict[str, set[str]]:
+    """exercise -> the other exercises whose answers can change its score."""
+    solution_ids = [nbt.grade_id(c) for c in source_nb.cells if nbt.is_solution(c)]
+    origin: dict[str, set[str]] = defaultdict(set)
+    deps: dict[str, set[str]] = {ex: set() for ex in solution_ids}
+    for cell in source_nb.cells:
+        if cell.cell_type != "code":
+            continue
+        used, bound = _names(_python(cell.source))
+        flow = set().union(*(origin[u] for u in used)) if used else set()
+        gid = nbt.grade_id(cell)
+        owner = gid if nbt.is_solution(cell) else (nbt.exercise_of(gid, solution_ids) if gid else None)
+        if owner:
+            deps[owner] |= flow - {owner}
+        if nbt.is_solution(cell):
+            flow = flow | {gid}
+        for name in bound:
+            origin[name] = set(flow)
+    # transitive closure
+    changed = True
+    while changed:
+        changed = False
+        for ex in deps:
+            extra = set().union(*(deps[d] for d in deps[ex])) - deps[ex] - {ex}
+            if extra:
+                deps[ex] |= extra
+                changed = True
+    return deps
+
+
+def plan_rounds(variants: list[Variant], deps: dict[str, set[str]]) -> list[list[Variant]]:
+    """Group variants into submissions: one variant per exercise, never two related exercises."""
+    pending: dict[str, list[Variant]] = defaultdict(list)
+    for v in variants:
+        pending[v.cell].append(v)
+    rounds: list[list[Variant]] = []
+    while any(pending.values()):
+        chosen: list[Variant] = []
+        # exercises with the most variants left go first
+        for ex in sorted(pending, key=lambda e: -len(pending[e])):
+            if not pending[ex]:
+                continue
+            if any(ex in deps.get(o.cell, ()) or o.cell in deps.get(ex, ()) for o in chosen):
+                continue
+            chosen.append(pending[ex].pop(0))
+        rounds.append(chosen)
+    return rounds
+
+
+# --- running ------------------------------------------------------------------------------------
+
+def _exercise_scores(grades: dict[str, tuple[float, float]], solution_ids: list[str]) -> dict[str, list[float]]:
+    totals: dict[str, list[float]] = {ex: [0.0, 0.0] for ex in solution_ids}
+    for gid, (score, max_score) in grades.items():
+        ex = nbt.exercise_of(gid, solution_ids)
+        if ex:
+            totals[ex][0] += score
+            totals[ex][1] += max_score
+    return totals
+
+
+def _grade_rounds(course_root: Path, jobs: list[tuple[str, str, list[Variant]]],
+                  solution_ids: dict[str, list[str]]) -> Report:
+    """Autograde each planned submission (nbgrader's API, in this process) and judge it."""
+    report = Report()
+    course = Course(course_root)
+    api = course.api()
+    for student, notebook, chosen in jobs:
+        t0 = time.perf_counter()
+        result = api.autograde(ASSIGNMENT, student)
+        seconds = time.perf_counter() - t0
+        grades = course.scores(student).get(notebook, {})
+        if not result.get("success") or not grades:
+            report.problems.append(f"{notebook} {student}: nbgrader autograde falhou\n"
+                                   f"{str(result.get('error') or result.get('log'))[-2000:]}")
+            continue
+        totals = _exercise_scores(grades, solution_ids[notebook])
+        by_cell = {v.cell: v for v in chosen}
+        for ex, (score, max_score) in totals.items():
+            if ex in by_cell:
+                report.outcomes.append(Outcome(by_cell[ex], score, max_score, seconds / len(chosen)))
+            elif score != max_score:
+                names = ", ".join(f"{v.cell}:{v.name}" for v in chosen)
+                report.problems.append(
+                    f"{notebook} {student}: {ex} (sem variante) perdeu pontos ({score:g}/{max_score:g}) "
+                    f"— efeito cascata de [{names}]?")
+        print(f"  {student} ({notebook}): {len(chosen)} variante(s), {seconds:.1f} s", flush=True)
+    return report
+
+
+def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path = CATALOGUE_DIR,
+        log=print) -> Report:
+    """Autograde every catalogued variant of the given notebooks (default: all four)."""
+    report = Report()
+    course = scratch_course(notebooks)
+    try:
+        names = notebooks or course.notebook_names()
+        course.generate_release()
+        solution_ids: dict[str, list[str]] = {}
+        planned: list[tuple[str, str, list[Variant]]] = []
+        for n_index, name in enumerate(names, start=1):
+            source_nb = nbt.read(course.source_dir / f"{name}.ipynb")
+            solution_ids[name] = [nbt.grade_id(c) for c in source_nb.cells if nbt.is_solution(c)]
+            variants = load_catalogue(name, catalogue_dir)
+            for v in variants:
+                if v.cell not in solution_ids[name]:
+                    report.problems.append(f"{name}: variante {v.name!r} aponta para célula inexistente {v.cell!r}")
+            for ex in solution_ids[name]:
+                n_wrong = sum(v.cell == ex and v.kind == "wrong" for v in variants)
+                n_right = sum(v.cell == ex and v.kind == "correct" for v in variants)
+                if n_wrong < 3 or n_right < 2:
+                    report.problems.append(f"{name}: {ex} tem {n_wrong} variantes erradas e {n_right} "
+                                           "corretas (mínimo: 3 e 2)")
+            variants = [v for v in variants if v.cell in solution_ids[name]]
+            rounds = plan_rounds(variants, exercise_dependencies(source_nb))
+            answers = nbt.solution_sources(source_nb)
+            student_nb = nbt.read(course.release_dir / f"{name}.ipynb")
+            for r_index, chosen in enumerate(rounds, start=1):
+                student = f"var{n_index}r{r_index:02d}"
+                injected = dict(answers, **{v.cell: v.code for v in chosen})
+                course.submit(student, {name: nbt.fill_answers(student_nb, injected)})
+                planned.append((student, name, chosen))
+            log(f"{name}: {len(variants)} variantes em {len(rounds)} submissões")
+        # slowest notebooks first, so parallel workers finish together
+        planned.sort(key=lambda job: job[1], reverse=True)
+        if jobs <= 1:
+            parts = [_grade_rounds(course.root, planned, solution_ids)]
+        else:
+            # independent copies of the course (own gradebook), graded in separate processes
+            copies = [course] + [_clone(course) for _ in range(jobs - 1)]
+            shares = [planned[i::jobs] for i in range(jobs)]
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+                parts = list(pool.map(_grade_rounds, [c.root for c in copies], shares,
+                                      [solution_ids] * jobs))
+            for extra in copies[1:]:
+                shutil.rmtree(extra.root, ignore_errors=True)
+        for part in parts:
+            report.outcomes.extend(part.outcomes)
+            report.problems.extend(part.problems)
+    finally:
+        shutil.rmtree(course.root, ignore_errors=True)
+    return report
+
+
+def _clone(course: Course) -> Course:
+    twin = scratch_course([])
+    shutil.rmtree(twin.root / "source")
+    for part in ("source", "release", "submitted"):
+        shutil.copytree(course.root / part, twin.root / part)
+    shutil.copy(course.root / "gradebook.db", twin.root / "gradebook.db")
+    return twin
+
+
+def table(report: Report) -> str:
+    """Per exercise: wrong rejected / total, correct accepted / total, seconds."""
+    rows: dict[tuple[str, str], dict[str, list]] = defaultdict(lambda: {"wrong": [0, 0], "correct": [0, 0], "s": [0.0]})
+    for o in report.outcomes:
+        row = rows[(o.variant.notebook, o.variant.cell)]
+        row[o.variant.kind][0] += o.ok
+        row[o.variant.kind][1] += 1
+        row["s"][0] += o.seconds
+    lines = [f"{'notebook':26s} {'exercício':34s} {'erradas rejeitadas':>19s} {'corretas aceitas':>17s} {'segundos':>9s}"]
+    tot = {"wrong": [0, 0], "correct": [0, 0]}
+    for (notebook, cell), row in sorted(rows.items()):
+        w, c = row["wrong"], row["correct"]
+        for k in tot:
+            tot[k][0] += row[k][0]
+            tot[k][1] += row[k][1]
+        lines.append(f"{notebook:26s} {cell:34s} {w[0]:>10d}/{w[1]:<8d} {c[0]:>8d}/{c[1]:<8d} {row['s'][0]:9.1f}")
+    pct = lambda a, b: f"{100 * a / b:.0f} %" if b else "—"  # noqa: E731
+    lines.append(f"{'TOTAL':61s} {pct(*tot['wrong']):>19s} {pct(*tot['correct']):>17s}")
+    for o in report.outcomes:
+        if not o.ok:
+            verb = "ACEITA (deveria perder pontos)" if o.variant.kind == "wrong" else "REJEITADA (deveria ganhar tudo)"
+            lines.append(f"!! {o.variant.notebook} {o.variant.cell} [{o.variant.name}] {verb}: "
+                         f"{o.score:g}/{o.max_score:g} — {o.variant.why}")
+    lines.extend(f"!! {p}" for p in report.problems)
+    return "\n".join(lines)
