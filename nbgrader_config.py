@@ -47,6 +47,17 @@ c.Execute.error_on_timeout = {
 # zerar a nota de uma resposta correta: são removidos antes da nota ser calculada.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = r"(?i)warning|\d+%\|.*\|"
+# Execução protegida: cada kernel roda isolado (bubblewrap: sem rede, sem acesso ao curso, com
+# limites de memória, CPU e processos); kernel que morre ou trava não derruba a correção.
+c.Autograde.autograde_preprocessors = [
+    "course.execute.ExecucaoProtegida",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 # Alunos conseguem apagar células bloqueadas (ex.: no Colab): elas são restauradas.
 c.OverwriteCells.add_missing_cells = True
 c.OverwriteCells.missing_cell_notification = (

@@ -1,0 +1,88 @@
+"""nbgrader's Execute, hardened for grading whole classes.
+
+- Kernels start in the sandbox (course.sandbox) unless it is explicitly turned off.
+- A kernel that dies (os._exit, segfault, memory or CPU limit) no longer aborts the notebook: the
+  cell gets an error, every later code cell is marked as not run (scoring 0), and the points earned
+  before the crash are kept.
+- A cell that times out and leaves the kernel unresponsive (it ignored the interrupt) is treated
+  the same way, instead of making every later cell wait for its own timeout.
+- Output is capped per cell while it arrives, so a flood of prints cannot exhaust the grader's memory.
+"""
+from __future__ import annotations
+
+import warnings
+
+from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
+from nbformat.v4 import new_output
+from traitlets import Bool, Integer
+
+from nbgrader.preprocessors import Execute
+
+from . import sandbox
+
+DEAD = "KernelMorto"
+NOT_RUN = "CelulaNaoExecutada"
+
+
+def _error(ename: str, evalue: str):
+    return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class ExecucaoProtegida(Execute):
+
+    use_sandbox = Bool(True, help="Roda cada kernel no sandbox do bubblewrap.").tag(config=True)
+    max_output_bytes = Integer(2_000_000, help="Máximo de bytes de saída guardados por célula.").tag(config=True)
+    responsive_after_timeout = Integer(15, help="Segundos para o kernel voltar a responder após interromper uma célula.").tag(config=True)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        if self.use_sandbox and not sandbox.opted_out():
+            self.kernel_manager_class = sandbox.SandboxedKernelManager
+        elif self.use_sandbox:
+            warnings.warn(f"{sandbox.OPT_OUT_VAR}=1: kernels de correção rodam SEM isolamento")
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._stopped = None
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._stopped:
+            cell.outputs = [_error(NOT_RUN, f"não executada: {self._stopped}")]
+            return cell, resources
+        self._output_bytes = 0
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._stopped = ("o kernel morreu numa célula anterior (saída forçada, falha de "
+                             "segmentação ou limite de memória/CPU)")
+            cell.outputs.append(_error(DEAD, "o kernel morreu ao executar esta célula "
+                                             "(saída forçada, falha de segmentação ou limite de memória/CPU)"))
+            return cell, resources
+        timed_out = any(o.output_type == "error" and o.get("ename") == self.error_on_timeout.get("ename")
+                        for o in cell.outputs)
+        if timed_out and not self._kernel_responds():
+            self._stopped = "o kernel ficou travado numa célula anterior e foi encerrado"
+            run_sync(self.km.shutdown_kernel)(now=True)
+        return cell, resources
+
+    def _kernel_responds(self) -> bool:
+        """After an interrupted cell: does the kernel answer a kernel_info request in time?"""
+        try:
+            run_sync(self.kc.kernel_info)(reply=True, timeout=self.responsive_after_timeout)
+            return True
+        except Exception:
+            return False
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
+        self._output_bytes = getattr(self, "_output_bytes", 0) + size
+        if self._output_bytes > self.max_output_bytes:
+            if self._output_bytes - size <= self.max_output_bytes:
+                outs.append(new_output("stream", name="stdout",
+                                       text="\n... saída excessiva: o restante foi descartado na correção ...\n"))
+            return None
+        return super().output(outs, msg, display_id, cell_index)

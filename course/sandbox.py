@@ -1,0 +1,252 @@
+"""Run autograding kernels inside a bubblewrap sandbox.
+
+What the kernel sees: a scratch copy of the submission folder (writable, its working directory),
+a private `/tmp` and home, the Python environment and system folders read-only, the dataset folder
+read-only, and nothing else of the machine (no course directory, gradebook or other students).
+It has no network, runs as an unprivileged user when grading runs as root, and is bounded in
+memory, CPU time, processes, file size and open files. It talks to nbgrader over Unix-domain
+sockets (ZeroMQ's IPC transport) in a private folder.
+
+`CURSO_SEM_SANDBOX=1` turns it off explicitly (nbgrader then warns on every kernel). Without
+bubblewrap, starting a kernel fails with a message that says how to install it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+
+OPT_OUT_VAR = "CURSO_SEM_SANDBOX"
+NOBODY = 65534
+HOME = "/home/aluno"
+WORKDIR = f"{HOME}/trabalho"
+# Variables the kernel may inherit; everything else of the grader's environment stays outside.
+PASS_ENV = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "COURSE_DATA_DIR", "NBGRADER_EXECUTION",
+            "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+INSTALL_HINT = (
+    "A correção roda o código dos alunos isolado com o bubblewrap (bwrap), que não está disponível "
+    "nesta máquina: {why}.\nInstale-o (Debian/Ubuntu: `sudo apt-get install bubblewrap`) e rode de novo. "
+    f"Para corrigir SEM isolamento (o código dos alunos poderá ler as soluções, o gradebook e a rede), "
+    f"defina {OPT_OUT_VAR}=1 por sua conta e risco.")
+
+
+class SandboxUnavailable(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = int(os.environ.get("CURSO_SANDBOX_MEMORIA_MB", 6144))
+    address_space_mb: int = int(os.environ.get("CURSO_SANDBOX_ENDERECOS_MB", 16384))
+    cpu_seconds: int = int(os.environ.get("CURSO_SANDBOX_CPU_S", 1800))
+    processes: int = int(os.environ.get("CURSO_SANDBOX_PROCESSOS", 256))
+    file_size_mb: int = int(os.environ.get("CURSO_SANDBOX_ARQUIVO_MB", 256))
+    open_files: int = 1024
+
+
+def opted_out() -> bool:
+    return os.environ.get(OPT_OUT_VAR, "") not in ("", "0")
+
+
+@lru_cache(maxsize=None)
+def unavailable_reason() -> str | None:
+    """None when bubblewrap can build the sandbox here; else why not (in Portuguese)."""
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        return "o comando `bwrap` não foi encontrado no PATH"
+    probe = subprocess.run([bwrap, *_system_binds(), "--unshare-net", "--unshare-pid",
+                            "--die-with-parent", "--", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"o bwrap não conseguiu criar o isolamento ({probe.stderr.strip()[:300]})"
+    return None
+
+
+def require() -> None:
+    """Raise SandboxUnavailable (with install instructions) unless the sandbox works or is opted out."""
+    if opted_out():
+        return
+    why = unavailable_reason()
+    if why:
+        raise SandboxUnavailable(INSTALL_HINT.format(why=why))
+
+
+def _system_binds() -> list[str]:
+    args: list[str] = []
+    for top in ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    return args
+
+
+def _python_binds() -> list[str]:
+    """The Python environment (venv and base installation), read-only, at the paths it is used by."""
+    paths: set[Path] = set()
+    for p in (Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).parent.parent):
+        paths.update({Path(os.path.abspath(p)), p.resolve()})
+    targets = [p for p in sorted(paths)
+               if p.is_dir() and not any(str(p) == t or str(p).startswith(t + "/") for t in ("/usr", "/etc"))]
+    args = _parent_dirs(targets)
+    for p in targets:
+        args += ["--ro-bind", str(p.resolve()), str(p)]
+    return args
+
+
+def _parent_dirs(targets) -> list[str]:
+    """Create the mount points' parent folders traversable (bwrap would copy e.g. /root's 0700)."""
+    args: list[str] = []
+    seen: set[str] = set()
+    for target in targets:
+        for parent in reversed(Path(target).parents):
+            if str(parent) != "/" and str(parent) not in seen:
+                seen.add(str(parent))
+                args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+class _Cgroup:
+    """Optional memory and process limits through a writable cgroup (v2, or v1 controllers)."""
+
+    def __init__(self, limits: Limits):
+        self.dirs: list[Path] = []
+        name = f"curso-sandbox-{uuid.uuid4().hex[:12]}"
+        root = Path("/sys/fs/cgroup")
+        candidates: list[tuple[Path, dict[str, str]]] = []
+        mem = str(limits.memory_mb * 1024 * 1024)
+        if (root / "cgroup.controllers").exists():
+            controllers = (root / "cgroup.subtree_control").read_text().split() \
+                if (root / "cgroup.subtree_control").exists() else []
+            if "pids" in controllers and "memory" in controllers:
+                candidates.append((root / name, {"pids.max": str(limits.processes),
+                                                 "memory.max": mem, "memory.swap.max": "0"}))
+        else:
+            candidates.append((root / "pids" / name, {"pids.max": str(limits.processes)}))
+            candidates.append((root / "memory" / name, {"memory.limit_in_bytes": mem}))
+        for path, settings in candidates:
+            try:
+                path.mkdir()
+            except OSError:
+                continue
+            self.dirs.append(path)
+            for key, value in settings.items():
+                try:
+                    (path / key).write_text(value)
+                except OSError:
+                    pass
+
+    def enter_command(self) -> list[str]:
+        """Shell prefix that moves the launcher into the cgroups before exec'ing the sandbox."""
+        if not self.dirs:
+            return []
+        moves = " && ".join(f"echo $$ > {d / 'cgroup.procs'}" for d in self.dirs)
+        return ["/bin/sh", "-c", f'{moves} && exec "$@"', "cgroup-enter"]
+
+    def remove(self) -> None:
+        for d in self.dirs:
+            for _ in range(50):
+                try:
+                    pids = (d / "cgroup.procs").read_text().split()
+                except OSError:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(int(pid), 9)
+                    except OSError:
+                        pass
+                try:
+                    d.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+
+class Sandbox:
+    """One kernel's sandbox: a private folder with the IPC sockets and the scratch working copy."""
+
+    def __init__(self, workdir: str | os.PathLike | None, limits: Limits | None = None):
+        self.limits = limits or Limits()
+        self.base = Path(tempfile.mkdtemp(prefix="curso-sandbox-"))
+        os.chmod(self.base, 0o711)
+        self.ipc_dir = self.base / "ipc"
+        self.scratch = self.base / "trabalho"
+        self.ipc_dir.mkdir()
+        if workdir and Path(workdir).is_dir():
+            shutil.copytree(workdir, self.scratch, symlinks=True)
+        else:
+            self.scratch.mkdir()
+        self.drop_privileges = os.geteuid() == 0
+        if self.drop_privileges:
+            for path in (self.ipc_dir, self.scratch, *self.scratch.rglob("*")):
+                os.lchown(path, NOBODY, NOBODY)
+        os.chmod(self.ipc_dir, 0o700)
+        self.cgroup = _Cgroup(self.limits)
+
+    def command(self, kernel_cmd: list[str]) -> list[str]:
+        lim = self.limits
+        data = Path(os.environ.get("COURSE_DATA_DIR", "data")).resolve()
+        args = [shutil.which("bwrap") or "bwrap", *_system_binds(), *_python_binds(),
+                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm",
+                "--tmpfs", "/home", "--dir", HOME, "--bind", str(self.scratch), WORKDIR,
+                *_parent_dirs([self.ipc_dir]), "--bind", str(self.ipc_dir), str(self.ipc_dir)]
+        if data.is_dir():
+            args += [*_parent_dirs([data]), "--ro-bind", str(data), str(data)]
+        args += ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+                 "--unshare-cgroup-try", "--hostname", "correcao", "--die-with-parent",
+                 "--chdir", WORKDIR, "--clearenv",
+                 "--setenv", "HOME", HOME, "--setenv", "PATH", f"{Path(sys.executable).parent}:/usr/bin:/bin",
+                 "--setenv", "TMPDIR", "/tmp", "--setenv", "MPLBACKEND", "module://matplotlib_inline.backend_inline"]
+        for var in PASS_ENV:
+            if var in os.environ:
+                value = str(data) if var == "COURSE_DATA_DIR" else os.environ[var]
+                args += ["--setenv", var, value]
+        args += ["--", "prlimit", f"--as={lim.address_space_mb * 1024 * 1024}",
+                 f"--cpu={lim.cpu_seconds}", f"--nproc={lim.processes}",
+                 f"--fsize={lim.file_size_mb * 1024 * 1024}", f"--nofile={lim.open_files}",
+                 "--core=0", "--"]
+        if self.drop_privileges:
+            args += ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+        return [*self.cgroup.enter_command(), *args, *kernel_cmd]
+
+    def remove(self) -> None:
+        self.cgroup.remove()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernels start inside a `Sandbox`."""
+
+    _sandbox: Sandbox | None = None
+
+    async def _async_pre_start_kernel(self, **kw):
+        require()
+        if self._sandbox is None:
+            self._sandbox = Sandbox(kw.get("cwd"))
+        self.transport = "ipc"
+        self.ip = str(self._sandbox.ipc_dir / "kernel")
+        self.connection_file = str(self._sandbox.ipc_dir / "kernel.json")
+        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+        if self._sandbox.drop_privileges:
+            os.chown(self.connection_file, NOBODY, NOBODY)
+        kw["cwd"] = str(self._sandbox.scratch)
+        kw.pop("env", None)  # the sandbox builds the kernel's environment itself
+        return self._sandbox.command(kernel_cmd), kw
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and self._sandbox is not None:
+            self._sandbox.remove()
+            self._sandbox = None
+
+    cleanup_resources = _async_cleanup_resources
