@@ -17,10 +17,44 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("notebooks", nargs="*", help="padrão: todos")
     p.add_argument("--jobs", type=int, default=1, help="correções em paralelo")
 
+    sub.add_parser("demo", help="turma de demonstração (solucao, vazio e o que houver em submitted/)")
+
+    p = sub.add_parser("corrigir", help="corrige a turma: zip do AVA (opcional) → normaliza → corrige → devolutiva → notas")
+    p.add_argument("zip", nargs="?", help="zip baixado do Moodle ('Baixar todas as submissões')")
+    p.add_argument("--alunos", nargs="*", help="corrige só estes alunos")
+    p.add_argument("--sem-devolutiva", action="store_true", help="não gera o HTML de devolutiva")
+    p.add_argument("--limite-aluno", type=float, default=2400, help="segundos por aluno (padrão 2400)")
+    p.add_argument("--limite-notebook", type=float, default=1200, help="segundos por notebook na nova tentativa")
+
+    sub.add_parser("badges", help="reescreve os selos 'Abrir no Colab' a partir de course/settings.py")
+
     args = parser.parse_args(argv)
     if args.command == "check":
         from .check import check
         return 0 if check(args.notebooks, keep=args.keep) else 1
+    if args.command in ("demo", "corrigir"):
+        from . import grading, sandbox
+        try:
+            if args.command == "demo":
+                from .demo import run_demo
+                run_demo()
+            else:
+                from .settings import ROOT
+                from .workspace import Course
+                course = Course(ROOT)
+                outcome = grading.grade_class(course, students=args.alunos, zip_path=args.zip,
+                                              feedback=not args.sem_devolutiva,
+                                              student_limit=args.limite_aluno, notebook_limit=args.limite_notebook)
+                print(grading.summary_table(course, outcome))
+        except sandbox.SandboxUnavailable as exc:
+            print(f"ERRO: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "badges":
+        from .badges import update_badges
+        changed = update_badges()
+        print("\n".join(f"atualizado: {p}" for p in changed) or "selos já atualizados")
+        return 0
     if args.command == "variants":
         from . import variants
         report = variants.run(args.notebooks or None, jobs=args.jobs)

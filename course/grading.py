@@ -1,0 +1,244 @@
+"""Grade a whole class in one command, on nbgrader's own machinery.
+
+    collect (nbgrader zip_collect, for an LMS download) → normalize (course.normalize)
+    → autograde (nbgrader autograde, one student at a time, sandboxed) → feedback
+    (nbgrader generate_feedback) → export (nbgrader export → grades.csv) → report
+
+One bad submission never stops the batch: a student whose grading fails or runs out of time is
+graded again notebook by notebook, and a notebook that still cannot be graded is set aside and
+scored 0 with the reason in the report. Re-running is safe: nbgrader updates the gradebook in
+place, normalization is idempotent, and the report is rebuilt from the gradebook.
+"""
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import normalize
+from . import notebooks as nbt
+from . import sandbox
+from .execute import DEAD, NOT_RUN
+from .settings import ASSIGNMENT
+from .workspace import Course
+
+ORIGINALS = "originais"
+REPORT_CSV = "relatorio_correcao.csv"
+REPORT_MD = "relatorio_correcao.md"
+TIMEOUT_ENAME = "TempoEsgotado"
+
+
+@dataclass
+class Outcome:
+    scores: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)  # student -> nb -> (score, max)
+    notes: dict[str, list[normalize.Note]] = field(default_factory=dict)
+    skipped_files: list[tuple[str, str]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+# --- collection ----------------------------------------------------------------------------------
+
+def collect_zip(course: Course, zip_path: Path) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Run `nbgrader zip_collect` on an LMS download; return (id -> name, files not collected)."""
+    from . import lms
+
+    archive = course.root / "downloaded" / ASSIGNMENT / "archive"
+    extracted = course.root / "downloaded" / ASSIGNMENT / "extracted"
+    shutil.rmtree(archive, ignore_errors=True)
+    archive.mkdir(parents=True)
+    shutil.copy(zip_path, archive / Path(zip_path).name)
+    course.nbgrader("zip_collect", ASSIGNMENT, "--force")
+    return lms.scan(extracted)
+
+
+def register_names(course: Course, names: dict[str, str]) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        for student, full in names.items():
+            first, _, last = full.strip().partition(" ")
+            gb.update_or_create_student(student, first_name=first or None, last_name=last or None)
+
+
+def ensure_assignment(course: Course) -> None:
+    """The gradebook must know the assignment (a fresh clone has no gradebook yet)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url) as gb:
+        try:
+            known = gb.find_assignment(ASSIGNMENT).notebooks
+        except MissingEntry:
+            known = []
+    if {n.name for n in known} != set(course.notebook_names()):
+        course.generate_release()
+
+
+# --- autograding one student -----------------------------------------------------------------------
+
+def _graded_since(course: Course, student: str, name: str, since: float) -> bool:
+    path = course.autograded_dir(student) / f"{name}.ipynb"
+    return path.exists() and path.stat().st_mtime >= since
+
+
+def _zero(course: Course, student: str, name: str) -> None:
+    """Score a notebook 0 in the gradebook (what nbgrader does for a missing notebook)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(course.db_url) as gb:
+        try:
+            sub = gb.find_submission_notebook(name, ASSIGNMENT, student)
+        except MissingEntry:
+            return
+        for grade in sub.grades:
+            grade.auto_score = 0
+            grade.needs_manual_grade = False
+        gb.db.commit()
+
+
+def _why(proc: subprocess.CompletedProcess | None, limit: float) -> str:
+    if proc is None:
+        return f"a correção passou do limite de {limit / 60:.0f} min"
+    tail = [ln for ln in (proc.stderr or "").splitlines() if "Error" in ln or "ERROR" in ln]
+    return "o nbgrader não conseguiu corrigir: " + (tail[-1].strip()[:300] if tail else f"código {proc.returncode}")
+
+
+def _run(course: Course, args: list[str], limit: float) -> subprocess.CompletedProcess | None:
+    try:
+        return course.nbgrader(*args, timeout=limit, check=False)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def autograde_student(course: Course, student: str, student_limit: float, notebook_limit: float,
+                      originals: Path) -> list[normalize.Note]:
+    notes: list[normalize.Note] = []
+    folder = course.submission_dir(student)
+    expected = [n for n in course.notebook_names() if (folder / f"{n}.ipynb").exists()]
+    start = time.time() - 1
+    proc = _run(course, ["autograde", ASSIGNMENT, "--student", student, "--force"], student_limit)
+    # a failed run removes the student's autograded folder; a run past its limit keeps what it finished
+    pending = [n for n in expected if not _graded_since(course, student, n, start)]
+    for name in pending:
+        # grade the notebooks that failed one at a time, to find the culprit(s)
+        t0 = time.time() - 1
+        single = _run(course, ["autograde", ASSIGNMENT, "--student", student, "--notebook", name, "--force"],
+                      notebook_limit)
+        if single is not None and single.returncode == 0 and _graded_since(course, student, name, t0):
+            continue
+        why = _why(single, notebook_limit)
+        dest = originals / student / ASSIGNMENT / f"{name}.ipynb"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(folder / f"{name}.ipynb"), dest)
+        _zero(course, student, name)
+        notes.append(normalize.Note(student, f"{name}.ipynb", "erro",
+                                    f"{why}; nota 0 (arquivo guardado em {dest})"))
+    return notes
+
+
+def execution_notes(course: Course, student: str) -> list[normalize.Note]:
+    """What went wrong while running each graded notebook (timeouts, dead kernel)."""
+    notes = []
+    for path in sorted(course.autograded_dir(student).glob("*.ipynb")):
+        nb = nbt.read(path)
+        for index, cell in enumerate(nb.cells, start=1):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") != "error":
+                    continue
+                if out.get("ename") == TIMEOUT_ENAME:
+                    notes.append(normalize.Note(student, path.name, "aviso",
+                                                f"célula {index} excedeu o tempo limite e foi interrompida"))
+                elif out.get("ename") == DEAD:
+                    notes.append(normalize.Note(student, path.name, "aviso",
+                                                f"o kernel morreu na célula {index}: as células seguintes valem 0"))
+                elif out.get("ename") == NOT_RUN and "travado" in out.get("evalue", "") and \
+                        not any(n.message.startswith("kernel travado") for n in notes if n.file == path.name):
+                    notes.append(normalize.Note(student, path.name, "aviso",
+                                                "kernel travado encerrado: as células seguintes valem 0"))
+    return notes
+
+
+# --- the whole class ----------------------------------------------------------------------------
+
+def grade_class(course: Course, students: list[str] | None = None, zip_path: Path | None = None,
+                feedback: bool = True, student_limit: float = 2400, notebook_limit: float = 1200,
+                progress: bool = True) -> Outcome:
+    sandbox.require()
+    if sandbox.opted_out():
+        print(f"ATENÇÃO: {sandbox.OPT_OUT_VAR}=1 — o código dos alunos roda SEM isolamento.", file=sys.stderr)
+    outcome = Outcome()
+    ensure_assignment(course)
+    if zip_path:
+        names, outcome.skipped_files = collect_zip(course, Path(zip_path))
+        register_names(course, names)
+    submitted = course.root / "submitted"
+    submitted.mkdir(exist_ok=True)
+    releases = {n: nbt.read(course.release_dir / f"{n}.ipynb") for n in course.notebook_names()}
+    originals = course.root / ORIGINALS
+    outcome.notes = normalize.normalize_all(submitted, ASSIGNMENT, releases, originals, students)
+    todo = sorted(outcome.notes)
+
+    from tqdm.auto import tqdm
+
+    for student in tqdm(todo, desc="Corrigindo", unit="aluno", disable=not progress, file=sys.stderr):
+        t0 = time.perf_counter()
+        if course.submission_dir(student).is_dir():
+            outcome.notes[student] += autograde_student(course, student, student_limit, notebook_limit, originals)
+            outcome.notes[student] += execution_notes(course, student)
+        outcome.seconds[student] = time.perf_counter() - t0
+        outcome.scores[student] = course.scores(student)
+
+    if feedback and todo:
+        proc = course.nbgrader("generate_feedback", ASSIGNMENT, "--force", check=False)
+        if proc.returncode != 0:  # one bad notebook must not cost everyone's feedback
+            for student in todo:
+                course.nbgrader("generate_feedback", ASSIGNMENT, "--student", student, "--force", check=False)
+    course.nbgrader("export", "--to", str(course.root / "grades.csv"), check=False)
+    write_report(course, outcome)
+    return outcome
+
+
+def notebook_totals(outcome: Outcome, student: str) -> dict[str, tuple[float, float]]:
+    return {nb: (sum(s for s, _ in g.values()), sum(m for _, m in g.values()))
+            for nb, g in outcome.scores.get(student, {}).items()}
+
+
+def summary_table(course: Course, outcome: Outcome) -> str:
+    names = course.notebook_names()
+    short = [n.split("_")[0] for n in names]
+    lines = [f"{'aluno':22s} " + " ".join(f"{s:>9s}" for s in short) + f" {'total':>11s}"]
+    for student in sorted(outcome.scores):
+        totals = notebook_totals(outcome, student)
+        cells, got, out_of = [], 0.0, 0.0
+        for name in names:
+            score, max_score = totals.get(name, (0.0, 0.0))
+            got, out_of = got + score, out_of + max_score
+            cells.append(f"{score:>4g}/{max_score:<4g}")
+        lines.append(f"{student:22s} " + " ".join(f"{c:>9s}" for c in cells) + f" {got:>5g}/{out_of:<5g}")
+    for student in sorted(outcome.notes):
+        for note in outcome.notes[student]:
+            if note.level != "info":
+                lines.append(f"  [{note.level}] {student} {note.file}: {note.message}")
+    for path, why in outcome.skipped_files:
+        lines.append(f"  [não coletado] {path}: {why}")
+    return "\n".join(lines)
+
+
+def write_report(course: Course, outcome: Outcome) -> None:
+    with open(course.root / REPORT_CSV, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["aluno", "notebook", "nota", "nota_maxima", "ocorrencias"])
+        for student in sorted(set(outcome.scores) | set(outcome.notes)):
+            totals = notebook_totals(outcome, student)
+            for name in course.notebook_names():
+                score, max_score = totals.get(name, (0.0, 0.0))
+                said = "; ".join(n.message for n in outcome.notes.get(student, []) if n.file == f"{name}.ipynb")
+                writer.writerow([student, name, f"{score:g}", f"{max_score:g}", said])
+        for path, why in outcome.skipped_files:
+            writer.writerow(["", path, "", "", f"não coletado: {why}"])
+    (course.root / REPORT_MD).write_text(
+        "# Relatório de correção — " + ASSIGNMENT + "\n\n```\n" + summary_table(course, outcome) + "\n```\n",
+        encoding="utf-8")
