@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import warnings
 
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.v4 import new_output
 from traitlets import Bool, Integer
@@ -61,19 +61,33 @@ class ExecucaoProtegida(Execute):
             cell.outputs.append(_error(DEAD, "o kernel morreu ao executar esta célula "
                                              "(saída forçada, falha de segmentação ou limite de memória/CPU)"))
             return cell, resources
+        except CellTimeoutError:
+            # the kernel did not even go idle after the interrupt
+            cell.outputs.append(_error(self.error_on_timeout["ename"], self.error_on_timeout["evalue"]))
+            self._stop_stuck_kernel()
+            return cell, resources
         timed_out = any(o.output_type == "error" and o.get("ename") == self.error_on_timeout.get("ename")
                         for o in cell.outputs)
         if timed_out and not self._kernel_responds():
-            self._stopped = "o kernel ficou travado numa célula anterior e foi encerrado"
-            run_sync(self.km.shutdown_kernel)(now=True)
+            self._stop_stuck_kernel()
         return cell, resources
+
+    def _stop_stuck_kernel(self) -> None:
+        self._stopped = "o kernel ficou travado numa célula anterior e foi encerrado"
+        try:
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - it is being killed anyway
+            pass
 
     def _kernel_responds(self) -> bool:
         """After an interrupted cell: does the kernel answer a kernel_info request in time?"""
+        async def ask() -> None:
+            await self.kc.kernel_info(reply=True, timeout=self.responsive_after_timeout)
+
         try:
-            run_sync(self.kc.kernel_info)(reply=True, timeout=self.responsive_after_timeout)
+            run_sync(ask)()
             return True
-        except Exception:
+        except Exception:  # noqa: BLE001 - no reply in time (or no kernel at all)
             return False
 
     def output(self, outs, msg, display_id, cell_index):

@@ -196,8 +196,10 @@ class Sandbox:
         lim = self.limits
         data = Path(os.environ.get("COURSE_DATA_DIR", "data")).resolve()
         args = [shutil.which("bwrap") or "bwrap", *_system_binds(), *_python_binds(),
-                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm",
-                "--tmpfs", "/home", "--dir", HOME, "--bind", str(self.scratch), WORKDIR,
+                # private, writable /tmp, /dev/shm (DataLoader workers) and home (matplotlib's cache)
+                "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+                "--perms", "1777", "--tmpfs", "/dev/shm", "--tmpfs", "/home", "--perms", "1777", "--dir", HOME,
+                "--bind", str(self.scratch), WORKDIR,
                 *_parent_dirs([self.ipc_dir]), "--bind", str(self.ipc_dir), str(self.ipc_dir)]
         if data.is_dir():
             args += [*_parent_dirs([data]), "--ro-bind", str(data), str(data)]
@@ -236,6 +238,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = str(self._sandbox.ipc_dir / "kernel")
         self.connection_file = str(self._sandbox.ipc_dir / "kernel.json")
+        # Interrupt through the control channel: a signal to the process group would also hit
+        # bubblewrap itself, which dies on SIGINT and takes the kernel with it.
+        self.kernel_spec.interrupt_mode = "message"
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         if self._sandbox.drop_privileges:
             os.chown(self.connection_file, NOBODY, NOBODY)

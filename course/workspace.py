@@ -127,16 +127,21 @@ def kernel_environment(env=None) -> dict:
     return env
 
 
-def scratch_course(notebooks: list[str] | None = None, parent: Path | None = None) -> Course:
-    """A throw-away course directory with the repository's config and (some of) its sources."""
+def scratch_course(notebooks: list[str] | None = None, parent: Path | None = None,
+                   sources: Path | None = None, extra_config: str = "") -> Course:
+    """A throw-away course directory with the repository's config and (some of) its sources.
+
+    `sources` replaces source/modulo2 (e.g. a test fixture); `extra_config` is appended to the
+    course's nbgrader_config.py (e.g. a shorter cell timeout)."""
     root = Path(tempfile.mkdtemp(prefix="curso-", dir=parent))
     (root / "nbgrader_config.py").write_text(
         "c = get_config()  # noqa: F821\n"
         f"load_subconfig({str(ROOT / 'nbgrader_config.py')!r})  # noqa: F821\n"
-        f"c.CourseDirectory.root = {str(root)!r}\n")
+        f"c.CourseDirectory.root = {str(root)!r}\n" + extra_config)
     src = root / "source" / ASSIGNMENT
     src.mkdir(parents=True)
-    for path in sorted((ROOT / "source" / ASSIGNMENT).glob("*.ipynb")):
+    origin = sources or ROOT / "source" / ASSIGNMENT
+    for path in sorted(origin.glob("*.ipynb")):
         if notebooks is None or path.stem in notebooks:
             shutil.copy(path, src / path.name)
     return Course(root)
