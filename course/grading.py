@@ -38,6 +38,7 @@ class Outcome:
     notes: dict[str, list[normalize.Note]] = field(default_factory=dict)
     skipped_files: list[tuple[str, str]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    max_scores: dict[str, float] = field(default_factory=dict)  # notebook -> maximum
 
 
 # --- collection ----------------------------------------------------------------------------------
@@ -99,6 +100,16 @@ def _zero(course: Course, student: str, name: str) -> None:
         gb.db.commit()
 
 
+def _record_zero_submission(course: Course, student: str) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url) as gb:
+        gb.update_or_create_student(student)
+        gb.update_or_create_submission(ASSIGNMENT, student)
+    for name in course.notebook_names():
+        _zero(course, student, name)
+
+
 def _why(proc: subprocess.CompletedProcess | None, limit: float) -> str:
     if proc is None:
         return f"a correção passou do limite de {limit / 60:.0f} min"
@@ -118,6 +129,10 @@ def autograde_student(course: Course, student: str, student_limit: float, notebo
     notes: list[normalize.Note] = []
     folder = course.submission_dir(student)
     expected = [n for n in course.notebook_names() if (folder / f"{n}.ipynb").exists()]
+    if not expected:
+        # nothing gradable (files set aside, or none sent): the student still gets a 0 on record
+        _record_zero_submission(course, student)
+        return notes
     start = time.time() - 1
     proc = _run(course, ["autograde", ASSIGNMENT, "--student", student, "--force"], student_limit)
     # a failed run removes the student's autograded folder; a run past its limit keeps what it finished
@@ -139,25 +154,37 @@ def autograde_student(course: Course, student: str, student_limit: float, notebo
     return notes
 
 
+# error names in a graded notebook -> what the report says about them
+LIMIT_ERRORS = {
+    "MemoryError": "limite de memória atingido (MemoryError)",
+    "BlockingIOError": "limite de processos atingido (o código tentou criar processos demais)",
+}
+
+
 def execution_notes(course: Course, student: str) -> list[normalize.Note]:
-    """What went wrong while running each graded notebook (timeouts, dead kernel)."""
-    notes = []
+    """What went wrong while running each graded notebook (timeouts, dead kernel, limits hit)."""
+    notes: list[normalize.Note] = []
+
+    def add(path, message):
+        if not any(n.file == path.name and n.message == message for n in notes):
+            notes.append(normalize.Note(student, path.name, "aviso", message))
+
     for path in sorted(course.autograded_dir(student).glob("*.ipynb")):
         nb = nbt.read(path)
         for index, cell in enumerate(nb.cells, start=1):
             for out in cell.get("outputs", []):
                 if out.get("output_type") != "error":
                     continue
-                if out.get("ename") == TIMEOUT_ENAME:
-                    notes.append(normalize.Note(student, path.name, "aviso",
-                                                f"célula {index} excedeu o tempo limite e foi interrompida"))
-                elif out.get("ename") == DEAD:
-                    notes.append(normalize.Note(student, path.name, "aviso",
-                                                f"o kernel morreu na célula {index}: as células seguintes valem 0"))
-                elif out.get("ename") == NOT_RUN and "travado" in out.get("evalue", "") and \
-                        not any(n.message.startswith("kernel travado") for n in notes if n.file == path.name):
-                    notes.append(normalize.Note(student, path.name, "aviso",
-                                                "kernel travado encerrado: as células seguintes valem 0"))
+                ename, evalue = out.get("ename", ""), out.get("evalue", "")
+                if ename == TIMEOUT_ENAME:
+                    add(path, f"célula {index} excedeu o tempo limite e foi interrompida")
+                elif ename == DEAD:
+                    add(path, f"o kernel morreu na célula {index} (saída forçada, falha de segmentação ou "
+                              "limite de memória/CPU): as células seguintes valem 0")
+                elif ename == NOT_RUN and "travado" in evalue:
+                    add(path, "kernel travado encerrado: as células seguintes valem 0")
+                elif ename in LIMIT_ERRORS:
+                    add(path, f"célula {index}: {LIMIT_ERRORS[ename]}")
     return notes
 
 
@@ -177,6 +204,7 @@ def grade_class(course: Course, students: list[str] | None = None, zip_path: Pat
     submitted = course.root / "submitted"
     submitted.mkdir(exist_ok=True)
     releases = {n: nbt.read(course.release_dir / f"{n}.ipynb") for n in course.notebook_names()}
+    outcome.max_scores = course.max_scores()
     originals = course.root / ORIGINALS
     outcome.notes = normalize.normalize_all(submitted, ASSIGNMENT, releases, originals, students)
     todo = sorted(outcome.notes)
@@ -188,22 +216,30 @@ def grade_class(course: Course, students: list[str] | None = None, zip_path: Pat
         if course.submission_dir(student).is_dir():
             outcome.notes[student] += autograde_student(course, student, student_limit, notebook_limit, originals)
             outcome.notes[student] += execution_notes(course, student)
+        else:
+            _record_zero_submission(course, student)
         outcome.seconds[student] = time.perf_counter() - t0
         outcome.scores[student] = course.scores(student)
 
-    if feedback and todo:
-        proc = course.nbgrader("generate_feedback", ASSIGNMENT, "--force", check=False)
-        if proc.returncode != 0:  # one bad notebook must not cost everyone's feedback
-            for student in todo:
-                course.nbgrader("generate_feedback", ASSIGNMENT, "--student", student, "--force", check=False)
+    if feedback:
+        api = course.api()
+        for student in todo:
+            if course.autograded_dir(student).is_dir():
+                result = api.generate_feedback(ASSIGNMENT, student)
+                if not result.get("success"):
+                    outcome.notes[student].append(normalize.Note(
+                        student, "", "aviso", "não foi possível gerar a devolutiva em HTML"))
     course.nbgrader("export", "--to", str(course.root / "grades.csv"), check=False)
     write_report(course, outcome)
     return outcome
 
 
 def notebook_totals(outcome: Outcome, student: str) -> dict[str, tuple[float, float]]:
-    return {nb: (sum(s for s, _ in g.values()), sum(m for _, m in g.values()))
-            for nb, g in outcome.scores.get(student, {}).items()}
+    """notebook -> (score, max score); a notebook nbgrader never saw scores 0 of its maximum."""
+    totals = {nb: (0.0, m) for nb, m in outcome.max_scores.items()}
+    totals.update({nb: (sum(s for s, _ in g.values()), sum(m for _, m in g.values()))
+                   for nb, g in outcome.scores.get(student, {}).items()})
+    return totals
 
 
 def summary_table(course: Course, outcome: Outcome) -> str:

@@ -19,6 +19,10 @@ def write(nb: nbformat.NotebookNode, path: Path | str) -> None:
     nbformat.write(nb, str(path))
 
 
+def writes_bytes(nb) -> bytes:
+    return (nbformat.writes(nb) + "\n").encode("utf-8")
+
+
 def nbgrader_meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {}) or {}
 

@@ -101,6 +101,13 @@ class Course:
         cfg = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
         return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
+    def max_scores(self) -> dict[str, float]:
+        """notebook -> its maximum score, from the gradebook."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(self.db_url) as gb:
+            return {nb.name: float(nb.max_score) for nb in gb.find_assignment(ASSIGNMENT).notebooks}
+
     def scores(self, student: str) -> dict[str, dict[str, tuple[float, float]]]:
         """notebook -> grade cell id -> (score, max score), from the gradebook."""
         from nbgrader.api import Gradebook, MissingEntry

@@ -144,10 +144,14 @@ def stderr_noise(release, source):
 
 
 def colab_saved(release, source):
-    """The solved notebook as Google Colab saves it (nbformat 4.0, no ids, colab metadata, outputs)."""
-    data = json.loads(nbformat.writes(solved(release, source)))
+    return {FILE: as_colab(solved(release, source))}
+
+
+def as_colab(nb) -> bytes:
+    """A notebook as Google Colab saves it (nbformat 4.0, no ids, colab metadata, outputs)."""
+    data = json.loads(nbformat.writes(nb))
     data["nbformat_minor"] = 0
-    data["metadata"] = {"colab": {"provenance": [], "name": FILE},
+    data["metadata"] = {"colab": {"provenance": [], "name": "notebook.ipynb"},
                         "kernelspec": {"name": "python3", "display_name": "Python 3"},
                         "accelerator": "GPU", "language_info": {"name": "python"}}
     for i, cell in enumerate(data["cells"]):
@@ -158,7 +162,7 @@ def colab_saved(release, source):
             cell["metadata"]["outputId"] = f"out-{i}"
             cell["execution_count"] = i + 1
             cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["saída guardada\n"]}]
-    return {FILE: json.dumps(data, indent=2).encode()}
+    return json.dumps(data, indent=2).encode()
 
 
 # student id -> (builder, expected score out of 5, word expected in the report or None)

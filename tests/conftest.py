@@ -1,0 +1,67 @@
+"""Shared fixtures: scratch courses graded once per test session."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from course import grading, notebooks as nbt  # noqa: E402
+from course.settings import ASSIGNMENT, NOTEBOOKS  # noqa: E402
+from course.workspace import kernel_environment, scratch_course  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Short limits for the fixture course: its cells run in milliseconds.
+MINI_CONFIG = "c.Execute.timeout = 10\nc.ExecucaoProtegida.responsive_after_timeout = 5\n"
+MINI_LIMITS = dict(student_limit=180, notebook_limit=90)
+
+
+def pytest_configure(config):
+    data = Path(os.environ.get("COURSE_DATA_DIR", "data"))
+    if not (data / "MNIST" / "raw").is_dir():
+        raise pytest.UsageError(
+            f"COURSE_DATA_DIR={data} não tem MNIST/raw: aponte COURSE_DATA_DIR para a pasta de dados "
+            "(nesta máquina: ../shared/data)")
+    os.environ["COURSE_DATA_DIR"] = str(data.resolve())
+    kernel_environment()
+    # memory bombs in the tests must hit a small limit, not the machine
+    os.environ.setdefault("CURSO_SANDBOX_MEMORIA_MB", "2048")
+
+
+@pytest.fixture(scope="session")
+def solved_class(tmp_path_factory):
+    """The real course: solutions as `solucao`, untouched student versions as `vazio`, graded."""
+    from course.demo import run_demo
+
+    course = scratch_course(parent=tmp_path_factory.mktemp("turma"))
+    outcome = run_demo(course, progress=False)
+    yield course, outcome
+    shutil.rmtree(course.root, ignore_errors=True)
+
+
+def mini_course(parent: Path, extra_config: str = MINI_CONFIG):
+    course = scratch_course(parent=parent, sources=FIXTURES, extra_config=extra_config)
+    course.generate_release()
+    release = nbt.read(course.release_dir / "00_mini.ipynb")
+    source = nbt.read(course.source_dir / "00_mini.ipynb")
+    return course, release, source
+
+
+def place(course, student: str, files: dict[str, bytes]) -> None:
+    folder = course.submission_dir(student)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+
+
+def total(outcome, student: str) -> float:
+    return sum(score for score, _ in grading.notebook_totals(outcome, student).values())
+
+
+__all__ = ["ASSIGNMENT", "NOTEBOOKS", "ROOT", "mini_course", "place", "total"]

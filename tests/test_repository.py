@@ -1,0 +1,99 @@
+"""Static checks of the repository: source notebooks, release/, badges (fast, no kernel)."""
+from __future__ import annotations
+
+import filecmp
+import json
+import shutil
+
+import pytest
+
+from conftest import ASSIGNMENT, NOTEBOOKS, ROOT
+from course import badges, lint, notebooks as nbt
+from course.workspace import scratch_course
+
+SOURCES = [ROOT / "source" / ASSIGNMENT / f"{name}.ipynb" for name in NOTEBOOKS]
+
+
+def test_the_four_lessons_are_there():
+    assert sorted(p.stem for p in (ROOT / "source" / ASSIGNMENT).glob("*.ipynb")) == sorted(NOTEBOOKS)
+    assert sorted(p.stem for p in (ROOT / "release" / ASSIGNMENT).glob("*.ipynb")) == sorted(NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_source_notebook_follows_the_authoring_rules(path):
+    """nbformat 4.5+ with cell ids, no stored outputs, Colab badge, exercise layout (docs/AUTHORING.md)."""
+    assert lint.lint_source(path) == []
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.stem)
+def test_points_add_up_to_ten(path):
+    nb = nbt.read(path)
+    assert sum(nbt.nbgrader_meta(c).get("points", 0) for c in nb.cells if nbt.is_grade(c)) == 10
+
+
+def test_lint_catches_a_broken_notebook(tmp_path):
+    """The rules can fail: outputs, missing ids and a leaking test cell are reported."""
+    nb = nbt.read(SOURCES[0])
+    raw = json.loads(SOURCES[0].read_text())
+    raw["nbformat_minor"] = 4
+    for cell in raw["cells"]:
+        cell.pop("id", None)
+    code = next(c for c in raw["cells"] if c["cell_type"] == "code")
+    code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]
+    code["execution_count"] = 1
+    test = next(c for c in raw["cells"] if c["metadata"].get("nbgrader", {}).get("grade"))
+    test["source"] = "assert True\n" + "".join(test["source"])
+    broken = tmp_path / SOURCES[0].name
+    broken.write_text(json.dumps(raw))
+    problems = " | ".join(lint.lint_source(broken))
+    assert "4.5" in problems and "id" in problems and "saídas" in problems and "só comentários" in problems
+    assert nb  # the original is untouched
+
+
+def test_release_is_what_nbgrader_generates_from_source(tmp_path):
+    course = scratch_course(parent=tmp_path)
+    course.generate_release()
+    cmp = filecmp.dircmp(course.release_dir, ROOT / "release" / ASSIGNMENT)
+    assert not (cmp.left_only or cmp.right_only), f"arquivos diferentes: {cmp.left_only} {cmp.right_only}"
+    stale = [name for name in cmp.common_files
+             if (course.release_dir / name).read_bytes() != (ROOT / "release" / ASSIGNMENT / name).read_bytes()]
+    assert not stale, f"release/ desatualizado em {stale}: rode `make release`"
+    shutil.rmtree(course.root)
+
+
+def _secret_lines(source) -> set[str]:
+    """Long code lines that only solutions and hidden tests contain."""
+    secret: set[str] = set()
+    for cell in source.cells:
+        blocks = [m.group(0) for m in nbt.HIDDEN_TESTS.finditer(cell.source)]
+        if nbt.is_solution(cell) and "### BEGIN SOLUTION" in cell.source:
+            blocks.append(cell.source.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0])
+        secret |= {ln.strip() for b in blocks for ln in b.splitlines()
+                   if len(ln.strip()) > 25 and not ln.strip().startswith("#")}
+    public = "\n".join(c.source for c in source.cells if not nbt.is_solution(c) and not nbt.is_autograded_test(c))
+    return {ln for ln in secret if ln not in public}
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_release_has_no_solution_and_no_hidden_tests(name):
+    source = nbt.read(ROOT / "source" / ASSIGNMENT / f"{name}.ipynb")
+    text = (ROOT / "release" / ASSIGNMENT / f"{name}.ipynb").read_text(encoding="utf-8")
+    assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text
+    release = nbt.read(ROOT / "release" / ASSIGNMENT / f"{name}.ipynb")
+    released_code = "\n".join(c.source for c in release.cells)
+    secret = _secret_lines(source)
+    assert secret, "o notebook deveria ter soluções e testes ocultos"
+    leaked = sorted(ln for ln in secret if ln in released_code)
+    assert not leaked, f"linhas de solução/testes ocultos na versão do aluno: {leaked[:5]}"
+
+
+def test_release_stubs_are_in_portuguese():
+    for name in NOTEBOOKS:
+        release = nbt.read(ROOT / "release" / ASSIGNMENT / f"{name}.ipynb")
+        answers = [c for c in release.cells if nbt.is_solution(c)]
+        assert answers and all("# SEU CÓDIGO AQUI" in c.source and "raise NotImplementedError()" in c.source
+                               for c in answers)
+
+
+def test_colab_badges_follow_the_repository_slug():
+    assert badges.update_badges(write=False) == [], "rode `make badges` (e `make release`)"

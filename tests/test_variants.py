@@ -1,0 +1,103 @@
+"""Test the tests: every catalogued wrong answer loses its exercise's points, every correct one gets them.
+
+The same command for a person: `make variantes` (or `python -m course variants [NOTEBOOK...]`).
+"""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import ASSIGNMENT, NOTEBOOKS
+from course import notebooks as nbt, variants
+from course.workspace import scratch_course
+
+
+@pytest.fixture(scope="module")
+def report():
+    result = variants.run(jobs=2)
+    print("\n" + variants.table(result))
+    return result
+
+
+def test_catalogue_covers_every_exercise_with_three_wrong_and_two_correct():
+    from conftest import ROOT
+
+    for name in NOTEBOOKS:
+        source = nbt.read(ROOT / "source" / ASSIGNMENT / f"{name}.ipynb")
+        catalogue = variants.load_catalogue(name)
+        for cell in source.cells:
+            if nbt.is_solution(cell):
+                gid = nbt.grade_id(cell)
+                kinds = [v.kind for v in catalogue if v.cell == gid]
+                assert kinds.count("wrong") >= 3 and kinds.count("correct") >= 2, (name, gid, kinds)
+                hard_coded = [v for v in catalogue if v.cell == gid and v.kind == "wrong"
+                              and any(w in (v.name + " " + v.why).lower() for w in ("hard", "fixo", "visível", "visivel", "decor"))]
+                assert hard_coded, f"{name}/{gid}: falta a variante que decora o exemplo visível"
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_every_wrong_variant_is_rejected_and_every_correct_one_accepted(report, name):
+    mine = [o for o in report.outcomes if o.variant.notebook == name]
+    assert mine, f"nenhuma variante corrigida para {name}"
+    wrong_accepted = [o.variant.name for o in mine if o.variant.kind == "wrong" and not o.ok]
+    right_rejected = [o.variant.name for o in mine if o.variant.kind == "correct" and not o.ok]
+    assert not wrong_accepted, f"variantes erradas aceitas: {wrong_accepted}"
+    assert not right_rejected, f"variantes corretas rejeitadas: {right_rejected}"
+    problems = [p for p in report.problems if p.startswith(name)]
+    assert not problems, "\n".join(problems)
+
+
+def test_no_catalogue_or_runner_problem(report):
+    assert not report.problems, "\n".join(report.problems)
+
+
+def test_runner_reports_a_weak_test():
+    """The runner itself can fail: a 'wrong' variant that is in fact correct shows up as accepted."""
+    from conftest import ROOT
+
+    name = "02_calculo_dl"
+    source = nbt.read(ROOT / "source" / ASSIGNMENT / f"{name}.ipynb")
+    first = next(c for c in source.cells if nbt.is_solution(c))
+    fake = variants.Variant(name, nbt.grade_id(first), "wrong", "na_verdade_correta", "é a própria solução",
+                            nbt.strip_solution_markers(first.source))
+    course = scratch_course([name])
+    try:
+        course.generate_release()
+        course.submit("v", {name: nbt.fill_answers(nbt.read(course.release_dir / f"{name}.ipynb"),
+                                                    {fake.cell: fake.code})})
+        part = variants._grade_rounds(course.root, [("v", name, [fake])],
+                                      {name: [nbt.grade_id(c) for c in source.cells if nbt.is_solution(c)]})
+    finally:
+        shutil.rmtree(course.root, ignore_errors=True)
+    assert len(part.outcomes) == 1 and not part.outcomes[0].ok
+    assert "ACEITA" in variants.table(part)
+
+
+def test_grading_is_deterministic():
+    """The same submissions graded twice give the same score, cell by cell."""
+    from conftest import ROOT
+
+    name = "03_perceptron_redes"
+    catalogue = variants.load_catalogue(name)
+    source = nbt.read(ROOT / "source" / ASSIGNMENT / f"{name}.ipynb")
+    wrong = {}
+    for v in catalogue:
+        if v.kind == "wrong" and v.cell not in wrong:
+            wrong[v.cell] = v.code
+    course = scratch_course([name])
+    try:
+        course.generate_release()
+        release = nbt.read(course.release_dir / f"{name}.ipynb")
+        course.submit("certo", {name: nbt.fill_answers(release, nbt.solution_sources(source))})
+        course.submit("errado", {name: nbt.fill_answers(release, dict(nbt.solution_sources(source), **wrong))})
+        api = course.api()
+        runs = []
+        for _ in range(2):
+            for student in ("certo", "errado"):
+                assert api.autograde(ASSIGNMENT, student)["success"]
+            runs.append({s: course.scores(s) for s in ("certo", "errado")})
+    finally:
+        shutil.rmtree(course.root, ignore_errors=True)
+    assert runs[0] == runs[1]
+    assert runs[0]["certo"] != runs[0]["errado"]
