@@ -74,10 +74,12 @@ c.GenerateFeedback.preprocessors = [
     "course.feedback.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+c.HTMLExporter.template_name = "devolutiva"  # course/templates/devolutiva: textos em português
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "course", "templates"),
+]
 
 # --- Coleta de entregas baixadas do AVA (Moodle) ----------------------------------------------
 # Moodle, "Baixar todas as submissões": <Nome Completo>_<id>_assignsubmission_file_/<arquivo>.
-# O id do participante vira o id do aluno ("m<id>"); veja o README para adaptar a outro AVA.
-c.ZipCollectApp.archive_directory = "downloaded/{assignment_id}/archive"
-c.ZipCollectApp.extracted_directory = "downloaded/{assignment_id}/extracted"
+# O zip vai em downloaded/modulo2/archive/; o id do participante vira o id do aluno (README).
 c.ZipCollectApp.collector_plugin = "course.lms.MoodleCollector"

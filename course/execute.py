@@ -56,10 +56,9 @@ class ExecucaoProtegida(Execute):
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            self._stopped = ("o kernel morreu numa célula anterior (saída forçada, falha de "
-                             "segmentação ou limite de memória/CPU)")
-            cell.outputs.append(_error(DEAD, "o kernel morreu ao executar esta célula "
-                                             "(saída forçada, falha de segmentação ou limite de memória/CPU)"))
+            why = self._limits_hit() or "saída forçada, falha de segmentação ou limite de memória/CPU"
+            self._stopped = f"o kernel morreu numa célula anterior ({why})"
+            cell.outputs.append(_error(DEAD, f"o kernel morreu ao executar esta célula ({why})"))
             return cell, resources
         except CellTimeoutError:
             # the kernel did not even go idle after the interrupt
@@ -72,8 +71,14 @@ class ExecucaoProtegida(Execute):
             self._stop_stuck_kernel()
         return cell, resources
 
+    def _limits_hit(self) -> str:
+        """The sandbox limits this kernel ran into, if the sandbox can tell."""
+        box = getattr(self.km, "_sandbox", None)
+        return ", ".join(box.limit_hits()) if box is not None else ""
+
     def _stop_stuck_kernel(self) -> None:
-        self._stopped = "o kernel ficou travado numa célula anterior e foi encerrado"
+        why = self._limits_hit()
+        self._stopped = "o kernel ficou travado numa célula anterior e foi encerrado" + (f" ({why})" if why else "")
         try:
             run_sync(self.km.shutdown_kernel)(now=True)
         except Exception:  # noqa: BLE001 - it is being killed anyway

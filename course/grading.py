@@ -53,7 +53,9 @@ def collect_zip(course: Course, zip_path: Path) -> tuple[dict[str, str], list[tu
     archive.mkdir(parents=True)
     shutil.copy(zip_path, archive / Path(zip_path).name)
     course.nbgrader("zip_collect", ASSIGNMENT, "--force")
-    return lms.scan(extracted)
+    # nbgrader extracts each archive into a folder named after it
+    inside = extracted / Path(zip_path).stem
+    return lms.scan(inside if inside.is_dir() else extracted)
 
 
 def register_names(course: Course, names: dict[str, str]) -> None:
@@ -179,10 +181,11 @@ def execution_notes(course: Course, student: str) -> list[normalize.Note]:
                 if ename == TIMEOUT_ENAME:
                     add(path, f"célula {index} excedeu o tempo limite e foi interrompida")
                 elif ename == DEAD:
-                    add(path, f"o kernel morreu na célula {index} (saída forçada, falha de segmentação ou "
-                              "limite de memória/CPU): as células seguintes valem 0")
+                    why = evalue[evalue.find("("):] if "(" in evalue else ""
+                    add(path, f"o kernel morreu na célula {index} {why}: as células seguintes valem 0")
                 elif ename == NOT_RUN and "travado" in evalue:
-                    add(path, "kernel travado encerrado: as células seguintes valem 0")
+                    why = evalue[evalue.find("("):] if "(" in evalue else ""
+                    add(path, f"kernel travado encerrado {why}: as células seguintes valem 0".replace("  ", " "))
                 elif ename in LIMIT_ERRORS:
                     add(path, f"célula {index}: {LIMIT_ERRORS[ename]}")
     return notes
@@ -222,11 +225,12 @@ def grade_class(course: Course, students: list[str] | None = None, zip_path: Pat
         outcome.scores[student] = course.scores(student)
 
     if feedback:
-        api = course.api()
-        for student in todo:
-            if course.autograded_dir(student).is_dir():
-                result = api.generate_feedback(ASSIGNMENT, student)
-                if not result.get("success"):
+        graded = [s for s in todo if course.autograded_dir(s).is_dir()]
+        proc = course.nbgrader("generate_feedback", ASSIGNMENT, "--force", check=False)
+        if proc.returncode != 0:  # one notebook that cannot be rendered must not cost everyone's feedback
+            for student in graded:
+                one = course.nbgrader("generate_feedback", ASSIGNMENT, "--student", student, "--force", check=False)
+                if one.returncode != 0:
                     outcome.notes[student].append(normalize.Note(
                         student, "", "aviso", "não foi possível gerar a devolutiva em HTML"))
     course.nbgrader("export", "--to", str(course.root / "grades.csv"), check=False)

@@ -145,6 +145,21 @@ class _Cgroup:
                 except OSError:
                     pass
 
+    def hits(self) -> list[str]:
+        """Which limits the kernel ran into, in Portuguese (from the cgroup's event counters)."""
+        found: list[str] = []
+        for d in self.dirs:
+            for events, key, text in (("pids.events", "max", "limite de processos atingido"),
+                                      ("memory.events", "oom_kill", "limite de memória atingido"),
+                                      ("memory.oom_control", "oom_kill", "limite de memória atingido")):
+                try:
+                    counters = dict(line.split() for line in (d / events).read_text().splitlines() if line.strip())
+                except (OSError, ValueError):
+                    continue
+                if int(counters.get(key, 0)) > 0 and text not in found:
+                    found.append(text)
+        return found
+
     def enter_command(self) -> list[str]:
         """Shell prefix that moves the launcher into the cgroups before exec'ing the sandbox."""
         if not self.dirs:
@@ -212,14 +227,18 @@ class Sandbox:
             if var in os.environ:
                 value = str(data) if var == "COURSE_DATA_DIR" else os.environ[var]
                 args += ["--setenv", var, value]
+        # the cgroup (when there is one) stops processes first and records it; the rlimit is a backstop
         args += ["--", "prlimit", f"--as={lim.address_space_mb * 1024 * 1024}",
-                 f"--cpu={lim.cpu_seconds}", f"--nproc={lim.processes}",
+                 f"--cpu={lim.cpu_seconds}", f"--nproc={lim.processes + 64}",
                  f"--fsize={lim.file_size_mb * 1024 * 1024}", f"--nofile={lim.open_files}",
                  "--core=0", "--"]
         if self.drop_privileges:
             args += ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                      "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         return [*self.cgroup.enter_command(), *args, *kernel_cmd]
+
+    def limit_hits(self) -> list[str]:
+        return self.cgroup.hits()
 
     def remove(self) -> None:
         self.cgroup.remove()

@@ -11,7 +11,7 @@ exercises that carry no variant must still get full marks, which catches an unex
 """
 from __future__ import annotations
 
-import ast
+import symtable
 import shutil
 import time
 import tomllib
@@ -81,27 +81,38 @@ def load_catalogue(notebook: str, directory: Path = CATALOGUE_DIR) -> list[Varia
 
 # --- dependencies between exercises --------------------------------------------------------------
 
-def _python(source: str) -> ast.Module:
+def _python(source: str) -> str:
+    """A cell's code as plain Python (IPython magics turned into calls)."""
     from IPython.core.inputtransformer2 import TransformerManager
 
+    return TransformerManager().transform_cell(source)
+
+
+def _names(code: str) -> tuple[set[str], set[str]]:
+    """(global names a cell reads, names it binds at top level), scope-aware.
+
+    Names local to a function, lambda or comprehension do not count: only those that resolve to
+    the notebook's global namespace link cells together."""
     try:
-        return ast.parse(TransformerManager().transform_cell(source))
+        table = symtable.symtable(code, "<célula>", "exec")
     except SyntaxError:
-        return ast.Module(body=[], type_ignores=[])
-
-
-def _names(tree: ast.Module) -> tuple[set[str], set[str]]:
-    """(names a cell uses, names it binds at top level)."""
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        return set(), set()
+    used: set[str] = set()
     bound: set[str] = set()
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            bound.add(stmt.name)
-        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            bound.update((a.asname or a.name).split(".")[0] for a in stmt.names)
-        else:
-            bound.update(n.id for n in ast.walk(stmt)
-                         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    for sym in table.get_symbols():
+        if sym.is_referenced():
+            used.add(sym.get_name())
+        if sym.is_assigned() or sym.is_imported() or sym.is_namespace():
+            bound.add(sym.get_name())
+    stack = list(table.get_children())
+    while stack:
+        scope = stack.pop()
+        stack.extend(scope.get_children())
+        for sym in scope.get_symbols():
+            if sym.is_referenced() and (sym.is_global() or sym.is_declared_global()):
+                used.add(sym.get_name())
+            if sym.is_declared_global() and sym.is_assigned():
+                bound.add(sym.get_name())
     return used, bound
 
 

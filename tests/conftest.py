@@ -46,6 +46,7 @@ def solved_class(tmp_path_factory):
 
 
 def mini_course(parent: Path, extra_config: str = MINI_CONFIG):
+    parent.mkdir(parents=True, exist_ok=True)
     course = scratch_course(parent=parent, sources=FIXTURES, extra_config=extra_config)
     course.generate_release()
     release = nbt.read(course.release_dir / "00_mini.ipynb")
