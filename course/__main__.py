@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sem-devolutiva", action="store_true", help="não gera o HTML de devolutiva")
     p.add_argument("--limite-aluno", type=float, default=2400, help="segundos por aluno (padrão 2400)")
     p.add_argument("--limite-notebook", type=float, default=1200, help="segundos por notebook na nova tentativa")
+    p.add_argument("--curso", default=None, help="pasta do curso do nbgrader (padrão: este repositório)")
 
     sub.add_parser("badges", help="reescreve os selos 'Abrir no Colab' a partir de course/settings.py")
 
@@ -39,9 +40,11 @@ def main(argv: list[str] | None = None) -> int:
                 from .demo import run_demo
                 run_demo()
             else:
+                from pathlib import Path
+
                 from .settings import ROOT
                 from .workspace import Course
-                course = Course(ROOT)
+                course = Course(Path(args.curso).resolve() if args.curso else ROOT)
                 outcome = grading.grade_class(course, students=args.alunos, zip_path=args.zip,
                                               feedback=not args.sem_devolutiva,
                                               student_limit=args.limite_aluno, notebook_limit=args.limite_notebook)

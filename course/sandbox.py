@@ -13,6 +13,7 @@ bubblewrap, starting a kernel fails with a message that says how to install it.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,9 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 OPT_OUT_VAR = "CURSO_SEM_SANDBOX"
-NOBODY = 65534
+# Each kernel runs as its own unprivileged uid (when grading runs as root), so the per-user process
+# limit of one sandbox is not shared with another one (a fork bomb cannot starve a parallel grader).
+UID_RANGE = (200_000, 899_999)
 HOME = "/home/aluno"
 WORKDIR = f"{HOME}/trabalho"
 # Variables the kernel may inherit; everything else of the grader's environment stays outside.
@@ -201,9 +204,10 @@ class Sandbox:
         else:
             self.scratch.mkdir()
         self.drop_privileges = os.geteuid() == 0
+        self.uid = random.SystemRandom().randint(*UID_RANGE)
         if self.drop_privileges:
             for path in (self.ipc_dir, self.scratch, *self.scratch.rglob("*")):
-                os.lchown(path, NOBODY, NOBODY)
+                os.lchown(path, self.uid, self.uid)
         os.chmod(self.ipc_dir, 0o700)
         self.cgroup = _Cgroup(self.limits)
 
@@ -233,7 +237,7 @@ class Sandbox:
                  f"--fsize={lim.file_size_mb * 1024 * 1024}", f"--nofile={lim.open_files}",
                  "--core=0", "--"]
         if self.drop_privileges:
-            args += ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+            args += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
                      "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         return [*self.cgroup.enter_command(), *args, *kernel_cmd]
 
@@ -262,7 +266,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.kernel_spec.interrupt_mode = "message"
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         if self._sandbox.drop_privileges:
-            os.chown(self.connection_file, NOBODY, NOBODY)
+            os.chown(self.connection_file, self._sandbox.uid, self._sandbox.uid)
         kw["cwd"] = str(self._sandbox.scratch)
         kw.pop("env", None)  # the sandbox builds the kernel's environment itself
         return self._sandbox.command(kernel_cmd), kw

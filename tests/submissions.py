@@ -104,14 +104,16 @@ def ignores_interrupt(release, source):
     return {FILE: _bytes(_with_answers(release, source, ex2_raiz=code))}
 
 
-def kernel_exit(release, source):
-    code = "def raiz(x):\n    return x ** 0.5\nimport os\nos._exit(3)"
-    return {FILE: _bytes(_with_answers(release, source, ex2_raiz=code))}
+def _answer_then(crash: str):
+    """ex2 answered correctly, then the cell kills its own kernel."""
+    def build(release, source):
+        code = "def raiz(x):\n    return x ** 0.5\n" + crash
+        return {FILE: _bytes(_with_answers(release, source, ex2_raiz=code))}
+    return build
 
 
-def segfault(release, source):
-    code = "def raiz(x):\n    return x ** 0.5\nimport ctypes\nctypes.string_at(0)"
-    return {FILE: _bytes(_with_answers(release, source, ex2_raiz=code))}
+kernel_exit = _answer_then("import os\nos._exit(3)")
+segfault = _answer_then("import ctypes\nctypes.string_at(0)")
 
 
 def memory_bomb(release, source):

@@ -5,6 +5,7 @@ import csv
 import io
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -110,26 +111,6 @@ def test_feedback_preprocessor_hides_code_and_tracebacks():
     assert cell.outputs[0].traceback == ["AssertionError: resposta errada"]
 
 
-# --- re-running is safe ----------------------------------------------------------------------------
-
-def test_rerun_is_idempotent(tmp_path):
-    course, release, source = mini_course(tmp_path)
-    place(course, "ana", S.ok(release, source))
-    place(course, "bia", S.colab_saved(release, source))
-    place(course, "caio", S.malformed_json(release, source))
-    first = grading.grade_class(course, progress=False, **MINI_LIMITS)
-    csv_first = (course.root / "grades.csv").read_text()
-    second = grading.grade_class(course, progress=False, **MINI_LIMITS)
-    assert {s: total(first, s) for s in first.scores} == {s: total(second, s) for s in second.scores}
-    assert (course.root / "grades.csv").read_text().count("\n") == csv_first.count("\n")
-    # the reason for the set-aside file is still reported on the second run
-    assert any("JSON inválido" in n.message for n in second.notes["caio"])
-    from nbgrader.api import Gradebook
-
-    with Gradebook(course.db_url) as gb:
-        assert len(gb.find_assignment(ASSIGNMENT).submissions) == 3
-
-
 # --- LMS download (Moodle) --------------------------------------------------------------------------
 
 def _moodle_zip(release, source) -> bytes:
@@ -140,52 +121,56 @@ def _moodle_zip(release, source) -> bytes:
                     S.colab_saved(release, source)["00_mini.ipynb"])
         zf.writestr("Bruno Lima_102_assignsubmission_file_/relatorio.pdf", b"%PDF-1.4")
         zf.writestr("Carla Dias_103_assignsubmission_file_/00_mini.ipynb", S.untouched(release, source)["00_mini.ipynb"])
+        zf.writestr("Davi Reis_104_assignsubmission_file_/00_mini.ipynb", S.malformed_json(release, source)["00_mini.ipynb"])
         zf.writestr("leia-me.txt", b"arquivo solto")
         zf.writestr("pasta_sem_padrao/00_mini.ipynb", S.ok(release, source)["00_mini.ipynb"])
     return buf.getvalue()
 
 
-def test_lms_zip_is_collected_mapped_and_graded_and_unmatched_files_reported(tmp_path):
+def test_lms_zip_is_collected_mapped_graded_reported_and_safe_to_rerun(tmp_path):
     course, release, source = mini_course(tmp_path)
     zpath = tmp_path / "submissoes.zip"
     zpath.write_bytes(_moodle_zip(release, source))
+    expected = {"101": 5, "102": 5, "103": 0, "104": 0}
     outcome = grading.grade_class(course, zip_path=zpath, progress=False, **MINI_LIMITS)
-    assert {s: total(outcome, s) for s in ("101", "102", "103")} == {"101": 5, "102": 5, "103": 0}
+    assert {s: total(outcome, s) for s in expected} == expected
     skipped = dict(outcome.skipped_files)
     assert "leia-me.txt" in skipped and "pasta_sem_padrao/00_mini.ipynb" in skipped
     assert any(p.endswith("relatorio.pdf") for p in skipped)
     assert any("renomeado" in n.message for n in outcome.notes["102"])
+    assert any("JSON inválido" in n.message for n in outcome.notes["104"])
     from nbgrader.api import Gradebook
 
     with Gradebook(course.db_url) as gb:
         bruno = gb.find_student("102")
         assert (bruno.first_name, bruno.last_name) == ("Bruno", "Lima")
     rows = list(csv.DictReader(open(course.root / "grades.csv", encoding="utf-8")))
-    assert sorted(r["student_id"] for r in rows) == ["101", "102", "103"]
+    assert sorted(r["student_id"] for r in rows) == sorted(expected)
     report = grading.summary_table(course, outcome)
     assert "não coletado" in report and "leia-me.txt" in report
-    # downloading again and re-running gives the same grades and no duplicated rows
+    # downloading again and re-running: same grades, no duplicated rows, reasons still reported
     again = grading.grade_class(course, zip_path=zpath, progress=False, **MINI_LIMITS)
-    assert {s: total(again, s) for s in ("101", "102", "103")} == {"101": 5, "102": 5, "103": 0}
+    assert {s: total(again, s) for s in expected} == expected
+    assert any("JSON inválido" in n.message for n in again.notes["104"])
     rows = list(csv.DictReader(open(course.root / "grades.csv", encoding="utf-8")))
-    assert len(rows) == 3
+    assert len(rows) == len(expected)
+    with Gradebook(course.db_url) as gb:
+        assert len(gb.find_assignment(ASSIGNMENT).submissions) == len(expected)
 
 
 def test_grading_command_line(tmp_path):
-    """`python -m course corrigir ZIP` on a course directory prints the table and writes the report."""
+    """`python -m course corrigir ZIP --curso DIR`: progress bar on stderr, table on stdout, report file."""
     course, release, source = mini_course(tmp_path)
     zpath = tmp_path / "submissoes.zip"
-    zpath.write_bytes(_moodle_zip(release, source))
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c",
-                           "import sys; from pathlib import Path; from course import grading; "
-                           "from course.workspace import Course; c = Course(Path(sys.argv[1])); "
-                           "o = grading.grade_class(c, zip_path=sys.argv[2], student_limit=180, notebook_limit=90); "
-                           "print(grading.summary_table(c, o))", str(course.root), str(zpath)],
-                          capture_output=True, text=True, env=env, timeout=600)
+    with zipfile.ZipFile(zpath, "w") as zf:
+        zf.writestr("Ana Souza_101_assignsubmission_file_/00_mini.ipynb", S.ok(release, source)["00_mini.ipynb"])
+    proc = subprocess.run([sys.executable, "-m", "course", "corrigir", str(zpath), "--curso", str(course.root),
+                           "--limite-aluno", "180", "--limite-notebook", "90"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "101" in proc.stdout and "5/5" in proc.stdout
     assert "Corrigindo" in proc.stderr  # tqdm progress bar
+    assert (course.root / grading.REPORT_MD).exists() and (course.root / "grades.csv").exists()
 
 
 # --- Colab-saved submissions of a real lesson ----------------------------------------------------------
@@ -217,7 +202,7 @@ def test_jupyterhub_exchange_release_fetch_submit_collect(tmp_path):
     home.mkdir()
 
     def as_student(*args):
-        env = dict(os.environ, USER="aluna", LOGNAME="aluna")
+        env = dict(os.environ)
         proc = subprocess.run([sys.executable, "-m", "nbgrader", *args, *flags,
                                f"--CourseDirectory.course_id={course_id()}"],
                               cwd=home, env=env, capture_output=True, text=True, timeout=300)
@@ -233,6 +218,8 @@ def test_jupyterhub_exchange_release_fetch_submit_collect(tmp_path):
     nbt.write(S.solved(nbt.read(fetched), source), fetched)
     as_student("submit", ASSIGNMENT)
     course.nbgrader("collect", ASSIGNMENT, *flags)
-    assert (course.submission_dir("aluna") / "00_mini.ipynb").exists()
+    student = pwd.getpwuid(os.getuid()).pw_name  # nbgrader's exchange knows students by login
+    assert (course.submission_dir(student) / "00_mini.ipynb").exists()
+    assert (course.submission_dir(student) / "timestamp.txt").exists()
     outcome = grading.grade_class(course, progress=False, **MINI_LIMITS)
-    assert total(outcome, "aluna") == 5
+    assert total(outcome, student) == 5
