@@ -269,6 +269,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.chown(self.connection_file, self._sandbox.uid, self._sandbox.uid)
         kw["cwd"] = str(self._sandbox.scratch)
         kw.pop("env", None)  # the sandbox builds the kernel's environment itself
+        # what the kernel process prints outside the notebook (its banner, a crash) is not the
+        # grader's business: cell outputs travel over the kernel protocol
+        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
         return self._sandbox.command(kernel_cmd), kw
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:

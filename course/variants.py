@@ -147,7 +147,15 @@ def exercise_dependencies(source_nb) -> dict[str, set[str]]:
 
 
 def plan_rounds(variants: list[Variant], deps: dict[str, set[str]]) -> list[list[Variant]]:
-    """Group variants into submissions: one variant per exercise, never two related exercises."""
+    """Group variants into submissions, one variant per exercise.
+
+    A wrong answer never shares a submission with a variant of an exercise built on it (that
+    exercise's verdict would be confounded); a correct answer may, since it leaves what is built
+    on it intact — which the same submission checks."""
+    def conflict(v: Variant, o: Variant) -> bool:
+        return (o.kind == "wrong" and o.cell in deps.get(v.cell, ())) or \
+               (v.kind == "wrong" and v.cell in deps.get(o.cell, ()))
+
     pending: dict[str, list[Variant]] = defaultdict(list)
     for v in variants:
         pending[v.cell].append(v)
@@ -156,11 +164,10 @@ def plan_rounds(variants: list[Variant], deps: dict[str, set[str]]) -> list[list
         chosen: list[Variant] = []
         # exercises with the most variants left go first
         for ex in sorted(pending, key=lambda e: -len(pending[e])):
-            if not pending[ex]:
-                continue
-            if any(ex in deps.get(o.cell, ()) or o.cell in deps.get(ex, ()) for o in chosen):
-                continue
-            chosen.append(pending[ex].pop(0))
+            fits = [v for v in pending[ex] if not any(conflict(v, o) for o in chosen)]
+            if fits:
+                pending[ex].remove(fits[0])
+                chosen.append(fits[0])
         rounds.append(chosen)
     return rounds
 
@@ -178,7 +185,8 @@ def _exercise_scores(grades: dict[str, tuple[float, float]], solution_ids: list[
 
 
 def _grade_rounds(course_root: Path, jobs: list[tuple[str, str, list[Variant]]],
-                  solution_ids: dict[str, list[str]]) -> Report:
+                  solution_ids: dict[str, list[str]],
+                  dependencies: dict[str, dict[str, set[str]]] | None = None) -> Report:
     """Autograde each planned submission (nbgrader's API, in this process) and judge it."""
     report = Report()
     course = Course(course_root)
@@ -197,7 +205,10 @@ def _grade_rounds(course_root: Path, jobs: list[tuple[str, str, list[Variant]]],
         for ex, (score, max_score) in totals.items():
             if ex in by_cell:
                 report.outcomes.append(Outcome(by_cell[ex], score, max_score, seconds / len(chosen)))
-            elif score != max_score:
+            elif score != max_score and not any(
+                    v.kind == "wrong" and v.cell in (dependencies or {}).get(notebook, {}).get(ex, ())
+                    for v in chosen):
+                # an exercise built on a wrong answer of this round may lose points; any other may not
                 names = ", ".join(f"{v.cell}:{v.name}" for v in chosen)
                 report.problems.append(
                     f"{notebook} {student}: {ex} (sem variante) perdeu pontos ({score:g}/{max_score:g}) "
@@ -215,6 +226,7 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path =
         names = notebooks or course.notebook_names()
         course.generate_release()
         solution_ids: dict[str, list[str]] = {}
+        dependencies: dict[str, dict[str, set[str]]] = {}
         planned: list[tuple[str, str, list[Variant]]] = []
         for n_index, name in enumerate(names, start=1):
             source_nb = nbt.read(course.source_dir / f"{name}.ipynb")
@@ -230,7 +242,8 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path =
                     report.problems.append(f"{name}: {ex} tem {n_wrong} variantes erradas e {n_right} "
                                            "corretas (mínimo: 3 e 2)")
             variants = [v for v in variants if v.cell in solution_ids[name]]
-            rounds = plan_rounds(variants, exercise_dependencies(source_nb))
+            dependencies[name] = exercise_dependencies(source_nb)
+            rounds = plan_rounds(variants, dependencies[name])
             answers = nbt.solution_sources(source_nb)
             student_nb = nbt.read(course.release_dir / f"{name}.ipynb")
             for r_index, chosen in enumerate(rounds, start=1):
@@ -242,7 +255,7 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path =
         # slowest notebooks first, so parallel workers finish together
         planned.sort(key=lambda job: job[1], reverse=True)
         if jobs <= 1:
-            parts = [_grade_rounds(course.root, planned, solution_ids)]
+            parts = [_grade_rounds(course.root, planned, solution_ids, dependencies)]
         else:
             # independent copies of the course (own gradebook), graded in separate processes
             copies = [course] + [_clone(course) for _ in range(jobs - 1)]
@@ -250,7 +263,7 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path =
             ctx = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
                 parts = list(pool.map(_grade_rounds, [c.root for c in copies], shares,
-                                      [solution_ids] * jobs))
+                                      [solution_ids] * jobs, [dependencies] * jobs))
             for extra in copies[1:]:
                 shutil.rmtree(extra.root, ignore_errors=True)
         for part in parts:
