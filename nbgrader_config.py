@@ -6,6 +6,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# O nbgrader chama `alembic` pelo PATH: funciona também com `.venv/bin/nbgrader` sem ativar o venv.
+_bin = os.path.dirname(sys.executable)
+if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
 from course import settings  # noqa: E402
 
