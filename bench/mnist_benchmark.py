@@ -27,7 +27,6 @@ import argparse
 import contextlib
 import io
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -41,11 +40,12 @@ from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from course.notebooks import strip_solution_markers  # noqa: E402
 NOTEBOOK = ROOT / "source" / "modulo2" / "04_mlp_implementacao.ipynb"
 TAG = "receita"
 FINAL_CELL = "ex6_mnist"                     # grade_id da célula que treina o modelo final
 MEAN, STD = 0.1307, 0.3081
-SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 
 
 def recipe_cells() -> list[tuple[str, str]]:
@@ -55,7 +55,7 @@ def recipe_cells() -> list[tuple[str, str]]:
     for cell in nb.cells:
         if cell.cell_type == "code" and TAG in cell.metadata.get("tags", []):
             name = cell.metadata.get("nbgrader", {}).get("grade_id") or cell.get("id")
-            cells.append((name, SOLUTION_MARKER.sub("", cell.source)))
+            cells.append((name, strip_solution_markers(cell.source)))
     names = [n for n, _ in cells]
     if not cells or names[-1] != FINAL_CELL:
         sys.exit(f"{NOTEBOOK}: esperava células com a tag {TAG!r} terminando em {FINAL_CELL!r}; achei {names}")

@@ -112,7 +112,7 @@ def _parent_dirs(targets) -> list[str]:
     seen: set[str] = set()
     for target in targets:
         for parent in reversed(Path(target).parents):
-            if str(parent) != "/" and str(parent) not in seen:
+            if str(parent) not in ("/", "/tmp", "/home") and str(parent) not in seen:
                 seen.add(str(parent))
                 args += ["--perms", "0755", "--dir", str(parent)]
     return args
@@ -214,11 +214,12 @@ class Sandbox:
     def command(self, kernel_cmd: list[str]) -> list[str]:
         lim = self.limits
         data = Path(os.environ.get("COURSE_DATA_DIR", "data")).resolve()
-        args = [shutil.which("bwrap") or "bwrap", *_system_binds(), *_python_binds(),
-                # private, writable /tmp, /dev/shm (DataLoader workers) and home (matplotlib's cache)
+        # the private /tmp, /dev/shm and home come first, so that binds below them (a venv or a
+        # dataset under /tmp) stay visible; /tmp, /dev/shm (DataLoader workers) and home are writable
+        args = [shutil.which("bwrap") or "bwrap", *_system_binds(),
                 "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
                 "--perms", "1777", "--tmpfs", "/dev/shm", "--tmpfs", "/home", "--perms", "1777", "--dir", HOME,
-                "--bind", str(self.scratch), WORKDIR,
+                *_python_binds(), "--bind", str(self.scratch), WORKDIR,
                 *_parent_dirs([self.ipc_dir]), "--bind", str(self.ipc_dir), str(self.ipc_dir)]
         if data.is_dir():
             args += [*_parent_dirs([data]), "--ro-bind", str(data), str(data)]
