@@ -12,6 +12,8 @@ from .settings import colab_url
 
 TEST_SUFFIX = "_testes"
 CHECK_SUFFIX = "_verificacao"
+# a graded test cell shows only a minimal call to its exercise; the real tests stay hidden
+MAX_VISIBLE_TEST_LINES = 4
 EXERCISE_ID = re.compile(r"^ex\d+_[a-z0-9_]+$")
 
 
@@ -78,6 +80,12 @@ def lint_source(path: Path) -> list[str]:
         if not nbt.nbgrader_meta(t).get("points"):
             problems.append(f"{gid}: sem pontos")
         outside = [ln for ln in nbt.HIDDEN_TESTS.sub("", t.source).splitlines() if ln.strip()]
-        if any(not ln.lstrip().startswith("#") for ln in outside):
-            problems.append(f"{gid}: só comentários fora do bloco oculto (o aluno veria o código)")
+        code = [ln for ln in outside if not ln.lstrip().startswith("#")]
+        if not code:
+            # only comments would pass untouched (`nbgrader validate --invert` reports it as passing)
+            problems.append(f"{gid}: falta, fora do bloco oculto, a chamada mínima ao exercício "
+                            "(falha na versão não resolvida)")
+        elif len(code) > MAX_VISIBLE_TEST_LINES:
+            problems.append(f"{gid}: {len(code)} linhas de código fora do bloco oculto (máx. "
+                            f"{MAX_VISIBLE_TEST_LINES}): os testes devem ficar ocultos")
     return problems

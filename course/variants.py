@@ -11,12 +11,13 @@ exercises that carry no variant must still get full marks, which catches an unex
 """
 from __future__ import annotations
 
-import symtable
+import multiprocessing
+import os
 import shutil
+import symtable
 import time
 import tomllib
 from collections import defaultdict
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,7 +262,8 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path =
             copies = [course] + [_clone(course) for _ in range(jobs - 1)]
             shares = [planned[i::jobs] for i in range(jobs)]
             ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+            threads = max(1, (os.cpu_count() or 1) // jobs)
+            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_share_cores, initargs=(threads,)) as pool:
                 parts = list(pool.map(_grade_rounds, [c.root for c in copies], shares,
                                       [solution_ids] * jobs, [dependencies] * jobs))
             for extra in copies[1:]:
@@ -272,6 +274,13 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path =
     finally:
         shutil.rmtree(course.root, ignore_errors=True)
     return report
+
+
+def _share_cores(threads: int) -> None:
+    """Parallel graders split the cores: each kernel's torch/OpenMP uses `threads` of them
+    (oversubscribed OpenMP threads spin and make a CPU training many times slower)."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    os.environ.setdefault("MKL_NUM_THREADS", str(threads))
 
 
 def _clone(course: Course) -> Course:

@@ -12,10 +12,6 @@ from conftest import ASSIGNMENT, NOTEBOOKS, ROOT
 from course import notebooks as nbt
 from course.settings import DEMO_EMPTY_STUDENT, DEMO_SOLUTION_STUDENT
 
-# seconds on a 2-core CPU (DEVELOPERS.md: lessons 1–3 under a minute, lesson 4 under 3 minutes)
-BUDGET = {"01_pytorch_fundamentals": 60, "02_calculo_dl": 60, "03_perceptron_redes": 60,
-          "04_mlp_implementacao": 180}
-
 
 @pytest.mark.parametrize("name", list(NOTEBOOKS))
 def test_source_notebook_runs_top_to_bottom_and_every_test_cell_passes(name, tmp_path):
@@ -34,8 +30,7 @@ def test_source_notebook_runs_top_to_bottom_and_every_test_cell_passes(name, tmp
             elif out.output_type == "stream" and out.name == "stderr" and nbt.is_autograded_test(cell):
                 failures.append(f"célula de teste {nbt.grade_id(cell)} escreveu em stderr: {out.text[:300]}")
     assert not failures, "\n".join(failures)
-    # a generous ceiling: it catches a notebook that became far slower, not noise
-    assert seconds < 2 * BUDGET[name], f"{name} levou {seconds:.0f} s (orçamento: {BUDGET[name]} s)"
+    # run times are measured by bench/tempos_notebooks.py, not asserted here
 
 
 def test_nbgrader_validate_passes_on_sources_and_fails_on_untouched_student_versions(solved_class):

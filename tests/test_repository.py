@@ -41,12 +41,16 @@ def test_lint_catches_a_broken_notebook(tmp_path):
     code = next(c for c in raw["cells"] if c["cell_type"] == "code")
     code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]
     code["execution_count"] = 1
-    test = next(c for c in raw["cells"] if c["metadata"].get("nbgrader", {}).get("grade"))
-    test["source"] = "assert True\n" + "".join(test["source"])
+    tests = [c for c in raw["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+    tests[0]["source"] = "assert x == 1\n" * 5 + "".join(tests[0]["source"])  # tests in sight
+    hidden = "".join(tests[1]["source"]).partition("### BEGIN HIDDEN TESTS")[2]
+    tests[1]["source"] = "# só comentário\n### BEGIN HIDDEN TESTS" + hidden  # would pass untouched
     broken = tmp_path / SOURCES[0].name
     broken.write_text(json.dumps(raw))
     problems = " | ".join(lint.lint_source(broken))
-    assert "4.5" in problems and "id" in problems and "saídas" in problems and "só comentários" in problems
+    assert "4.5" in problems and "id" in problems and "saídas" in problems
+    assert f"{tests[0]['metadata']['nbgrader']['grade_id']}: 6 linhas de código fora do bloco oculto" in problems
+    assert f"{tests[1]['metadata']['nbgrader']['grade_id']}: falta, fora do bloco oculto, a chamada mínima" in problems
     assert nb  # the original is untouched
 
 
