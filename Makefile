@@ -7,7 +7,7 @@ PY          := $(VENV)/bin/python
 export COURSE_DATA_DIR ?= data
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: venv release badges demo test test-rapido variantes benchmark corrigir limpar
+.PHONY: venv release badges demo test test-completo variantes variantes-rapido benchmark tempos corrigir limpar
 
 $(VENV)/.instalado: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,17 +29,30 @@ badges: venv
 demo: venv
 	$(PY) -m course demo
 
-## Testes do repositório (o CI roda este comando).
+## Testes do repositório (o CI roda este comando). Dois processos do pytest, um arquivo de teste por vez.
+PYTEST := $(PY) -m pytest -n 2 --dist loadfile
 test: venv
-	$(PY) -m pytest
+	$(PYTEST)
 
-## Testa os testes: variantes erradas e corretas de cada exercício.
+## Todos os testes, inclusive as variantes do treino no MNIST (~8 min a mais).
+test-completo: venv
+	$(PYTEST) -m "mnist or not mnist"
+
+## Testa os testes: variantes erradas e corretas de cada exercício (todas; ~15 min).
 variantes: venv
-	$(PY) -m course variants
+	$(PY) -m course variants --jobs 2
+
+## O mesmo sem as variantes do treino no MNIST (o que o `make test` confere; ~6 min).
+variantes-rapido: venv
+	$(PY) -m course variants --jobs 2 --rapido
 
 ## Benchmark do treino no MNIST (receita do notebook x pipeline canônico).
 benchmark: venv
 	$(PY) bench/mnist_benchmark.py
+
+## Tempo de cada aula de cima a baixo, com as células mais lentas.
+tempos: venv
+	$(PY) bench/tempos_notebooks.py
 
 ## Corrige uma turma a partir do zip baixado do AVA: make corrigir ZIP=caminho/do/arquivo.zip
 corrigir: venv

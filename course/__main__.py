@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("variants", help="testa os testes: injeta variantes erradas e corretas e corrige com o nbgrader")
     p.add_argument("notebooks", nargs="*", help="padrão: todos")
     p.add_argument("--jobs", type=int, default=1, help="correções em paralelo")
+    p.add_argument("--rapido", action="store_true",
+                   help="deixa de fora os exercícios lentos declarados no catálogo (o treino no MNIST)")
 
     sub.add_parser("demo", help="turma de demonstração (solucao, vazio e o que houver em submitted/)")
 
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "variants":
         from . import variants
-        report = variants.run(args.notebooks or None, jobs=args.jobs)
+        report = variants.run(args.notebooks or None, jobs=args.jobs, quick=args.rapido)
         print(variants.table(report))
         return 0 if report.ok else 1
     return 2

@@ -8,6 +8,10 @@ To keep the cost down, variants of several exercises share one submission ("roun
 exercises cannot influence each other: an exercise depends on another when a name the other's answer
 cell defines flows (through any cells) into its answer cell or its tests. In every round, the
 exercises that carry no variant must still get full marks, which catches an unexpected cascade.
+
+Slow exercises (lesson 4's MNIST training) are declared in the catalogue with a cheap stand-in:
+`run(quick=True)` (the CI) leaves their variants out and puts the stand-in in their answer cell,
+so every round saves the training; `run()` (`make variantes`) grades everything.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import shutil
 import symtable
 import time
 import tomllib
+import warnings
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -59,17 +64,27 @@ class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     # problems that are not a variant's verdict: cascades, nbgrader failures, catalogue errors
     problems: list[str] = field(default_factory=list)
+    # exercises left out by the quick mode: (notebook, exercise, number of variants not graded)
+    skipped: list[tuple[str, str, int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems and all(o.ok for o in self.outcomes)
 
 
+def _catalogue_data(notebook: str, directory: Path) -> dict:
+    path = directory / f"{notebook}.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def load_slow_exercises(notebook: str, directory: Path = CATALOGUE_DIR) -> dict[str, str]:
+    """exercise -> stand-in answer, for the exercises the quick mode leaves out (`[lento.<id>]`)."""
+    return {cell: entry["atalho"] for cell, entry in _catalogue_data(notebook, directory).get("lento", {}).items()}
+
+
 def load_catalogue(notebook: str, directory: Path = CATALOGUE_DIR) -> list[Variant]:
     path = directory / f"{notebook}.toml"
-    if not path.exists():
-        return []
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    data = _catalogue_data(notebook, directory)
     variants = []
     for entry in data.get("variant", []):
         kind = entry.get("kind")
@@ -187,8 +202,11 @@ def _exercise_scores(grades: dict[str, tuple[float, float]], solution_ids: list[
 
 def _grade_rounds(course_root: Path, jobs: list[tuple[str, str, list[Variant]]],
                   solution_ids: dict[str, list[str]],
-                  dependencies: dict[str, dict[str, set[str]]] | None = None) -> Report:
-    """Autograde each planned submission (nbgrader's API, in this process) and judge it."""
+                  dependencies: dict[str, dict[str, set[str]]] | None = None,
+                  stand_ins: dict[str, set[str]] | None = None) -> Report:
+    """Autograde each planned submission (nbgrader's API, in this process) and judge it.
+
+    `stand_ins`: per notebook, the exercises whose answer is a stand-in (not judged)."""
     report = Report()
     course = Course(course_root)
     api = course.api()
@@ -206,6 +224,8 @@ def _grade_rounds(course_root: Path, jobs: list[tuple[str, str, list[Variant]]],
         for ex, (score, max_score) in totals.items():
             if ex in by_cell:
                 report.outcomes.append(Outcome(by_cell[ex], score, max_score, seconds / len(chosen)))
+            elif ex in (stand_ins or {}).get(notebook, ()):
+                continue
             elif score != max_score and not any(
                     v.kind == "wrong" and v.cell in (dependencies or {}).get(notebook, {}).get(ex, ())
                     for v in chosen):
@@ -219,8 +239,10 @@ def _grade_rounds(course_root: Path, jobs: list[tuple[str, str, list[Variant]]],
 
 
 def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path = CATALOGUE_DIR,
-        log=print) -> Report:
-    """Autograde every catalogued variant of the given notebooks (default: all four)."""
+        log=print, quick: bool = False) -> Report:
+    """Autograde every catalogued variant of the given notebooks (default: all four).
+
+    quick: leave the slow exercises' variants out and answer them with their stand-in."""
     report = Report()
     course = scratch_course(notebooks)
     try:
@@ -229,6 +251,7 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path =
         solution_ids: dict[str, list[str]] = {}
         dependencies: dict[str, dict[str, set[str]]] = {}
         planned: list[tuple[str, str, list[Variant]]] = []
+        stand_ins: dict[str, dict[str, str]] = {}
         for n_index, name in enumerate(names, start=1):
             source_nb = nbt.read(course.source_dir / f"{name}.ipynb")
             solution_ids[name] = [nbt.grade_id(c) for c in source_nb.cells if nbt.is_solution(c)]
@@ -243,9 +266,14 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path =
                     report.problems.append(f"{name}: {ex} tem {n_wrong} variantes erradas e {n_right} "
                                            "corretas (mínimo: 3 e 2)")
             variants = [v for v in variants if v.cell in solution_ids[name]]
+            stand_ins[name] = load_slow_exercises(name, catalogue_dir) if quick else {}
+            for ex in stand_ins[name]:
+                left_out = [v for v in variants if v.cell == ex]
+                report.skipped.append((name, ex, len(left_out)))
+                variants = [v for v in variants if v.cell != ex]
             dependencies[name] = exercise_dependencies(source_nb)
             rounds = plan_rounds(variants, dependencies[name])
-            answers = nbt.solution_sources(source_nb)
+            answers = dict(nbt.solution_sources(source_nb), **stand_ins[name])
             student_nb = nbt.read(course.release_dir / f"{name}.ipynb")
             for r_index, chosen in enumerate(rounds, start=1):
                 student = f"var{n_index}r{r_index:02d}"
@@ -255,17 +283,18 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path =
             log(f"{name}: {len(variants)} variantes em {len(rounds)} submissões")
         # slowest notebooks first, so parallel workers finish together
         planned.sort(key=lambda job: job[1], reverse=True)
+        not_judged = {name: set(cells) for name, cells in stand_ins.items()}
         if jobs <= 1:
-            parts = [_grade_rounds(course.root, planned, solution_ids, dependencies)]
+            parts = [_grade_rounds(course.root, planned, solution_ids, dependencies, not_judged)]
         else:
             # independent copies of the course (own gradebook), graded in separate processes
             copies = [course] + [_clone(course) for _ in range(jobs - 1)]
             shares = [planned[i::jobs] for i in range(jobs)]
             ctx = multiprocessing.get_context("spawn")
             threads = max(1, (os.cpu_count() or 1) // jobs)
-            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_share_cores, initargs=(threads,)) as pool:
+            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_worker_setup, initargs=(threads,)) as pool:
                 parts = list(pool.map(_grade_rounds, [c.root for c in copies], shares,
-                                      [solution_ids] * jobs, [dependencies] * jobs))
+                                      [solution_ids] * jobs, [dependencies] * jobs, [not_judged] * jobs))
             for extra in copies[1:]:
                 shutil.rmtree(extra.root, ignore_errors=True)
         for part in parts:
@@ -276,11 +305,13 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path =
     return report
 
 
-def _share_cores(threads: int) -> None:
+def _worker_setup(threads: int) -> None:
     """Parallel graders split the cores: each kernel's torch/OpenMP uses `threads` of them
     (oversubscribed OpenMP threads spin and make a CPU training many times slower)."""
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     os.environ.setdefault("MKL_NUM_THREADS", str(threads))
+    # nbgrader's own SQLAlchemy session warnings (harmless) would flood the output
+    warnings.filterwarnings("ignore", message=r"Object of type <Submitted")
 
 
 def _clone(course: Course) -> Course:
@@ -315,5 +346,7 @@ def table(report: Report) -> str:
             verb = "ACEITA (deveria perder pontos)" if o.variant.kind == "wrong" else "REJEITADA (deveria ganhar tudo)"
             lines.append(f"!! {o.variant.notebook} {o.variant.cell} [{o.variant.name}] {verb}: "
                          f"{o.score:g}/{o.max_score:g} — {o.variant.why}")
+    lines.extend(f"-- {notebook} {ex}: {n} variante(s) fora do modo rápido (rode `make variantes`)"
+                 for notebook, ex, n in report.skipped)
     lines.extend(f"!! {p}" for p in report.problems)
     return "\n".join(lines)

@@ -34,6 +34,17 @@ def pytest_configure(config):
     os.environ.setdefault("CURSO_SANDBOX_MEMORIA_MB", "2048")
 
 
+# `make test` runs two pytest workers (pytest-xdist, one test file per worker at a time): the
+# longest files go first, so that both workers finish about together (variants + notebooks on one,
+# grading workflow + sandbox on the other).
+FILE_ORDER = ("test_variants", "test_grading_workflow", "test_notebooks", "test_sandbox", "test_repository")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(FILE_ORDER)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
+
+
 @pytest.fixture(scope="session")
 def solved_class(tmp_path_factory):
     """The real course: solutions as `solucao`, untouched student versions as `vazio`, graded."""

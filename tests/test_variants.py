@@ -1,6 +1,8 @@
 """Test the tests: every catalogued wrong answer loses its exercise's points, every correct one gets them.
 
 The same command for a person: `make variantes` (or `python -m course variants [NOTEBOOK...]`).
+`make test` grades the quick set (all but the MNIST training's variants, marked slow in the catalogue);
+the MNIST variants run in `test_mnist_training_variants` (`make test-completo`, ~8 min).
 """
 from __future__ import annotations
 
@@ -15,9 +17,20 @@ from course.workspace import scratch_course
 
 @pytest.fixture(scope="module")
 def report():
-    result = variants.run(jobs=2)
+    result = variants.run(jobs=2, quick=True)
     print("\n" + variants.table(result))
     return result
+
+
+def _assert_all_right(report, name):
+    mine = [o for o in report.outcomes if o.variant.notebook == name]
+    assert mine, f"nenhuma variante corrigida para {name}"
+    wrong_accepted = [o.variant.name for o in mine if o.variant.kind == "wrong" and not o.ok]
+    right_rejected = [o.variant.name for o in mine if o.variant.kind == "correct" and not o.ok]
+    assert not wrong_accepted, f"variantes erradas aceitas: {wrong_accepted}"
+    assert not right_rejected, f"variantes corretas rejeitadas: {right_rejected}"
+    problems = [p for p in report.problems if p.startswith(name)]
+    assert not problems, "\n".join(problems)
 
 
 def test_catalogue_covers_every_exercise_with_three_wrong_and_two_correct():
@@ -38,14 +51,38 @@ def test_catalogue_covers_every_exercise_with_three_wrong_and_two_correct():
 
 @pytest.mark.parametrize("name", list(NOTEBOOKS))
 def test_every_wrong_variant_is_rejected_and_every_correct_one_accepted(report, name):
-    mine = [o for o in report.outcomes if o.variant.notebook == name]
-    assert mine, f"nenhuma variante corrigida para {name}"
-    wrong_accepted = [o.variant.name for o in mine if o.variant.kind == "wrong" and not o.ok]
-    right_rejected = [o.variant.name for o in mine if o.variant.kind == "correct" and not o.ok]
-    assert not wrong_accepted, f"variantes erradas aceitas: {wrong_accepted}"
-    assert not right_rejected, f"variantes corretas rejeitadas: {right_rejected}"
-    problems = [p for p in report.problems if p.startswith(name)]
-    assert not problems, "\n".join(problems)
+    _assert_all_right(report, name)
+
+
+def test_quick_set_leaves_out_only_the_mnist_training():
+    """Only what the catalogue declares slow is left out, and every other exercise is graded."""
+    slow = {name: variants.load_slow_exercises(name) for name in NOTEBOOKS}
+    assert {name: set(cells) for name, cells in slow.items() if cells} == {"04_mlp_implementacao": {"ex6_mnist"}}
+    stand_in = slow["04_mlp_implementacao"]["ex6_mnist"]
+    assert "train_one_epoch" not in stand_in and "for " not in stand_in  # no training in the stand-in
+
+
+def test_quick_report_covers_every_other_exercise(report):
+    from conftest import ROOT
+
+    graded = {(o.variant.notebook, o.variant.cell) for o in report.outcomes}
+    for name in NOTEBOOKS:
+        source = nbt.read(ROOT / "source" / ASSIGNMENT / f"{name}.ipynb")
+        for cell in source.cells:
+            if nbt.is_solution(cell) and nbt.grade_id(cell) not in variants.load_slow_exercises(name):
+                assert (name, nbt.grade_id(cell)) in graded, (name, nbt.grade_id(cell))
+    assert [(n, ex) for n, ex, _ in report.skipped] == [("04_mlp_implementacao", "ex6_mnist")]
+    assert "fora do modo rápido" in variants.table(report)
+
+
+@pytest.mark.mnist
+def test_mnist_training_variants():
+    """Lesson 4 in full: the MNIST training's variants too, with the real training in every round."""
+    result = variants.run(["04_mlp_implementacao"], jobs=2)
+    print("\n" + variants.table(result))
+    assert any(o.variant.cell == "ex6_mnist" for o in result.outcomes)
+    _assert_all_right(result, "04_mlp_implementacao")
+    assert not result.problems, "\n".join(result.problems)
 
 
 def test_no_catalogue_or_runner_problem(report):
