@@ -32,6 +32,11 @@ def pytest_configure(config):
     kernel_environment()
     # memory bombs in the tests must hit a small limit, not the machine
     os.environ.setdefault("CURSO_SANDBOX_MEMORIA_MB", "2048")
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # two pytest workers share the cores: one OpenMP thread per kernel, or torch's spinning
+        # threads oversubscribe the CPU and a training takes several times longer
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 
 # `make test` runs two pytest workers (pytest-xdist, one test file per worker at a time): the
