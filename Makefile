@@ -42,7 +42,7 @@ test-completo: venv
 variantes: venv
 	$(PY) -m course variants --jobs 2
 
-## O mesmo sem as variantes do treino no MNIST (o que o `make test` confere; ~6 min).
+## O mesmo sem as variantes do treino no MNIST (o que o `make test` confere; ~8 min).
 variantes-rapido: venv
 	$(PY) -m course variants --jobs 2 --rapido
 
