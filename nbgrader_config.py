@@ -1,6 +1,8 @@
 """Configuração do nbgrader para o Módulo 2 — Fundamentos de Redes Neurais e PyTorch.
 
-Lida por todo comando `nbgrader ...` executado na raiz deste repositório.
+Lida por todo comando `nbgrader ...` executado na raiz deste repositório. A geração da versão do
+aluno (stubs em português, células bloqueadas) depende só deste arquivo: ele funciona mesmo copiado
+sem a pasta `course/`; esta só é necessária para corrigir (sandbox, devolutiva, coleta do AVA).
 """
 import os
 import sys
@@ -11,12 +13,10 @@ _bin = os.path.dirname(sys.executable)
 if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
-from course import settings  # noqa: E402
-
 c = get_config()  # noqa: F821  (fornecido pelo nbgrader)
 
 # --- Curso -------------------------------------------------------------------------------------
-c.CourseDirectory.course_id = settings.COURSE_ID
+c.CourseDirectory.course_id = "fundamentos-redes-neurais-pytorch"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 # Arquivos que nunca fazem parte de uma tarefa (gerados pelas aulas ou pelo sistema).
 c.CourseDirectory.ignore = [

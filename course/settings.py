@@ -6,7 +6,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-COURSE_ID = "fundamentos-redes-neurais-pytorch"
 ASSIGNMENT = "modulo2"
 
 # GitHub "owner/name" of the public repository: Colab badges in the notebooks and the README

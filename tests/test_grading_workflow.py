@@ -209,8 +209,7 @@ def test_jupyterhub_exchange_release_fetch_submit_collect(tmp_path):
         assert proc.returncode == 0, proc.stderr[-3000:]
 
     def course_id():
-        from course.settings import COURSE_ID
-        return COURSE_ID
+        return course.api().coursedir.course_id
 
     as_student("fetch_assignment", ASSIGNMENT)
     fetched = home / ASSIGNMENT / "00_mini.ipynb"

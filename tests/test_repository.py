@@ -4,6 +4,8 @@ from __future__ import annotations
 import filecmp
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -63,6 +65,21 @@ def test_release_is_what_nbgrader_generates_from_source(tmp_path):
              if (course.release_dir / name).read_bytes() != (ROOT / "release" / ASSIGNMENT / name).read_bytes()]
     assert not stale, f"release/ desatualizado em {stale}: rode `make release`"
     shutil.rmtree(course.root)
+
+
+def test_config_alone_generates_the_same_release(tmp_path):
+    """nbgrader_config.py copied without course/ (e.g. to a JupyterHub course folder) still gives the
+    Portuguese student version: if the config failed to load, nbgrader would fall back to its
+    English stubs and only log the error."""
+    shutil.copytree(ROOT / "source", tmp_path / "source")
+    shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "ERROR" not in proc.stderr, proc.stderr[-3000:]
+    for name in NOTEBOOKS:
+        generated = (tmp_path / "release" / ASSIGNMENT / f"{name}.ipynb").read_bytes()
+        assert generated == (ROOT / "release" / ASSIGNMENT / f"{name}.ipynb").read_bytes(), name
+    assert "SEU CÓDIGO AQUI" in generated.decode()
 
 
 def _secret_lines(source) -> set[str]:
