@@ -19,6 +19,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rapido", action="store_true",
                    help="deixa de fora os exercícios lentos declarados no catálogo (o treino no MNIST)")
 
+    p = sub.add_parser("mutants", help="testa os testes com mutantes das soluções de referência (meta: ≥ 95 %% mortos)")
+    p.add_argument("notebooks", nargs="*", help="padrão: todos")
+    p.add_argument("--triagem", action="store_true",
+                   help="triagem rápida: um processo IPython por notebook, sem nbgrader (para quem escreve testes)")
+    p.add_argument("--jobs", type=int, default=1, help="notebooks (triagem) ou correções (nbgrader) em paralelo")
+    p.add_argument("--amostra", type=int, default=1, metavar="K", help="só 1 a cada K mutantes de cada exercício")
+    p.add_argument("--rapido", action="store_true", help="sem os mutantes do treino no MNIST")
+
     sub.add_parser("demo", help="turma de demonstração (solucao, vazio e o que houver em submitted/)")
 
     p = sub.add_parser("corrigir", help="corrige a turma: zip do AVA (opcional) → normaliza → corrige → devolutiva → notas")
@@ -64,6 +72,14 @@ def main(argv: list[str] | None = None) -> int:
         from . import variants
         report = variants.run(args.notebooks or None, jobs=args.jobs, quick=args.rapido)
         print(variants.table(report))
+        return 0 if report.ok else 1
+    if args.command == "mutants":
+        from . import mutants
+        if args.triagem:
+            report = mutants.screen(args.notebooks or None, jobs=args.jobs, every=args.amostra, quick=args.rapido)
+        else:
+            report = mutants.run(args.notebooks or None, jobs=args.jobs, quick=args.rapido, every=args.amostra)
+        print(mutants.table(report))
         return 0 if report.ok else 1
     return 2
 

@@ -208,6 +208,8 @@ def _grade_rounds(course_root: Path, jobs: list[tuple[str, str, list[Variant]]],
 
     `stand_ins`: per notebook, the exercises whose answer is a stand-in (not judged)."""
     report = Report()
+    # nbgrader's own SQLAlchemy session warnings (harmless) would flood the output
+    warnings.filterwarnings("ignore", message=r"Object of type <Submitted")
     course = Course(course_root)
     api = course.api()
     for student, notebook, chosen in jobs:
@@ -239,12 +241,14 @@ def _grade_rounds(course_root: Path, jobs: list[tuple[str, str, list[Variant]]],
 
 
 def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path = CATALOGUE_DIR,
-        log=print, quick: bool = False) -> Report:
+        log=print, quick: bool = False, variants_of=None, extra_config: str = "") -> Report:
     """Autograde every catalogued variant of the given notebooks (default: all four).
 
-    quick: leave the slow exercises' variants out and answer them with their stand-in."""
+    quick: leave the slow exercises' variants out and answer them with their stand-in.
+    variants_of(notebook, source_nb): other variants to grade instead of the catalogue's (the
+    mutants of `course.mutants`); extra_config: appended to the scratch course's nbgrader config."""
     report = Report()
-    course = scratch_course(notebooks)
+    course = scratch_course(notebooks, extra_config=extra_config)
     try:
         names = notebooks or course.notebook_names()
         course.generate_release()
@@ -255,11 +259,11 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path =
         for n_index, name in enumerate(names, start=1):
             source_nb = nbt.read(course.source_dir / f"{name}.ipynb")
             solution_ids[name] = [nbt.grade_id(c) for c in source_nb.cells if nbt.is_solution(c)]
-            variants = load_catalogue(name, catalogue_dir)
+            variants = variants_of(name, source_nb) if variants_of else load_catalogue(name, catalogue_dir)
             for v in variants:
                 if v.cell not in solution_ids[name]:
                     report.problems.append(f"{name}: variante {v.name!r} aponta para célula inexistente {v.cell!r}")
-            for ex in solution_ids[name]:
+            for ex in solution_ids[name] if not variants_of else ():
                 n_wrong = sum(v.cell == ex and v.kind == "wrong" for v in variants)
                 n_right = sum(v.cell == ex and v.kind == "correct" for v in variants)
                 if n_wrong < 3 or n_right < 2:
@@ -319,6 +323,9 @@ def _clone(course: Course) -> Course:
     shutil.rmtree(twin.root / "source")
     for part in ("source", "release", "submitted"):
         shutil.copytree(course.root / part, twin.root / part)
+    # the same configuration (with any extra settings), pointing at the twin's own folder
+    config = (course.root / "nbgrader_config.py").read_text()
+    (twin.root / "nbgrader_config.py").write_text(config.replace(repr(str(course.root)), repr(str(twin.root))))
     shutil.copy(course.root / "gradebook.db", twin.root / "gradebook.db")
     return twin
 
