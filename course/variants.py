@@ -33,6 +33,8 @@ from .workspace import Course, scratch_course
 
 CATALOGUE_DIR = ROOT / "tests" / "variants"
 KINDS = ("wrong", "correct")
+# the classes of mistakes a wrong variant may stand for (docs/HIDDEN_TESTS.md)
+CLASSES = ("rule", "coercion", "tolerance", "boundary")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,16 @@ class Variant:
     name: str
     why: str
     code: str
+    rule: str = ""     # id of the one stated rule this wrong answer breaks (`[[rule]]`)
+    klass: str = ""    # one of CLASSES
+
+
+@dataclass(frozen=True)
+class Rule:
+    notebook: str
+    cell: str
+    id: str
+    text: str
 
 
 @dataclass
@@ -90,9 +102,18 @@ def load_catalogue(notebook: str, directory: Path = CATALOGUE_DIR) -> list[Varia
         kind = entry.get("kind")
         if kind not in KINDS:
             raise ValueError(f"{path.name}: variante {entry.get('name')!r} com kind inválido {kind!r}")
+        klass = entry.get("class", "")
+        if klass and klass not in CLASSES:
+            raise ValueError(f"{path.name}: variante {entry.get('name')!r} com class inválida {klass!r}")
         variants.append(Variant(notebook, entry["cell"], kind, entry["name"],
-                                entry.get("why", ""), entry["code"]))
+                                entry.get("why", ""), entry["code"], entry.get("rule", ""), klass))
     return variants
+
+
+def load_rules(notebook: str, directory: Path = CATALOGUE_DIR) -> list[Rule]:
+    """The rules each exercise's prompt states (`[[rule]]`), each to be broken by a wrong variant."""
+    return [Rule(notebook, e["cell"], e["id"], e["text"])
+            for e in _catalogue_data(notebook, directory).get("rule", [])]
 
 
 # --- dependencies between exercises --------------------------------------------------------------

@@ -50,6 +50,28 @@ def test_catalogue_covers_every_exercise_with_three_wrong_and_two_correct():
 
 
 @pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_every_stated_rule_is_listed_and_broken_alone_by_a_wrong_variant(name):
+    """docs/HIDDEN_TESTS.md: each exercise lists its rules; each rule has a wrong variant breaking it."""
+    from conftest import ROOT
+
+    source = nbt.read(ROOT / "source" / ASSIGNMENT / f"{name}.ipynb")
+    exercises = [nbt.grade_id(c) for c in source.cells if nbt.is_solution(c)]
+    rules = variants.load_rules(name)
+    catalogue = variants.load_catalogue(name)
+    ids = {(r.cell, r.id) for r in rules}
+    assert len(ids) == len(rules), "id de regra repetido no mesmo exercício"
+    for ex in exercises:
+        assert any(r.cell == ex for r in rules), f"{name}/{ex}: nenhuma regra listada ([[rule]])"
+    assert all(r.cell in exercises and r.text.strip() for r in rules), "regra de célula inexistente ou sem texto"
+    uncovered = [f"{r.cell}:{r.id}" for r in rules
+                 if not any(v.kind == "wrong" and v.cell == r.cell and v.rule == r.id for v in catalogue)]
+    assert not uncovered, f"regras sem variante errada que as quebre: {uncovered}"
+    unknown = [f"{v.cell}:{v.name} → {v.rule}" for v in catalogue if v.rule and (v.cell, v.rule) not in ids]
+    assert not unknown, f"variantes que citam regras inexistentes: {unknown}"
+    assert not [v.name for v in catalogue if v.kind == "correct" and v.rule], "variante correta não quebra regra"
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
 def test_every_wrong_variant_is_rejected_and_every_correct_one_accepted(report, name):
     _assert_all_right(report, name)
 
