@@ -1,5 +1,5 @@
 # Módulo 2 — Fundamentos de Redes Neurais e PyTorch: comandos do curso.
-# Uso: make demo | make test | make release | make corrigir ZIP=... | make variantes | make benchmark
+# Uso: make demo | make test-rapido | make test | make release | make corrigir ZIP=... | make variantes | make benchmark
 
 PYTHON      ?= python3
 VENV        ?= .venv
@@ -7,12 +7,13 @@ PY          := $(VENV)/bin/python
 export COURSE_DATA_DIR ?= data
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: venv release badges demo test test-completo variantes variantes-rapido benchmark tempos corrigir limpar
+.PHONY: venv release badges demo test test-rapido test-completo variantes variantes-rapido mutantes mutantes-triagem benchmark tempos corrigir limpar
 
-$(VENV)/.instalado: requirements.txt
+$(VENV)/.instalado: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -e . --no-deps
 	touch $@
 
 venv: $(VENV)/.instalado
@@ -34,6 +35,15 @@ PYTEST := $(PY) -m pytest -n 2 --dist loadfile
 test: venv
 	$(PYTEST)
 
+## Testes rápidos (< 1 min, sem kernels nem nbgrader): tests/unit + ruff no código e, via nbqa, nas aulas.
+test-rapido: venv
+	@inicio=$$(date +%s%N); status=0; \
+	$(PY) -m pytest tests/unit -q || status=1; \
+	$(VENV)/bin/ruff check course tests bench || status=1; \
+	$(VENV)/bin/nbqa ruff source/modulo2 || status=1; \
+	ms=$$(( ($$(date +%s%N) - inicio) / 1000000 )); \
+	echo "test-rapido: $$((ms / 1000)).$$(printf %03d $$((ms % 1000))) s"; exit $$status
+
 ## Todos os testes, inclusive as variantes do treino no MNIST (~8 min a mais).
 test-completo: venv
 	$(PYTEST) -m "mnist or not mnist"
@@ -45,6 +55,14 @@ variantes: venv
 ## O mesmo sem as variantes do treino no MNIST (o que o `make test` confere; ~8 min).
 variantes-rapido: venv
 	$(PY) -m course variants --jobs 2 --rapido
+
+## Testa os testes com mutantes das soluções, corrigidos pelo nbgrader (meta: ≥ 95 % mortos por exercício).
+mutantes: venv
+	$(PY) -m course mutants --jobs 2
+
+## Triagem rápida dos mutantes (um processo IPython por notebook, sem nbgrader; o `make test` roda esta).
+mutantes-triagem: venv
+	$(PY) -m course mutants --triagem --jobs 2
 
 ## Benchmark do treino no MNIST (receita do notebook x pipeline canônico).
 benchmark: venv

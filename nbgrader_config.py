@@ -2,12 +2,12 @@
 
 Lida por todo comando `nbgrader ...` executado na raiz deste repositório. A geração da versão do
 aluno (stubs em português, células bloqueadas) depende só deste arquivo: ele funciona mesmo copiado
-sem a pasta `course/`; esta só é necessária para corrigir (sandbox, devolutiva, coleta do AVA).
+sem a pasta `course/`; esta só é necessária para corrigir (sandbox, devolutiva, coleta do AVA), e o
+nbgrader a importa como pacote instalado (`make venv` instala `course` no .venv, veja pyproject.toml).
 """
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 # O nbgrader chama `alembic` pelo PATH: funciona também com `.venv/bin/nbgrader` sem ativar o venv.
 _bin = os.path.dirname(sys.executable)
 if _bin not in os.environ.get("PATH", "").split(os.pathsep):

@@ -39,9 +39,9 @@ import torchvision  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 from course.notebooks import strip_solution_markers  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "source" / "modulo2" / "04_mlp_implementacao.ipynb"
 TAG = "receita"
 FINAL_CELL = "ex6_mnist"                     # grade_id da célula que treina o modelo final
@@ -183,7 +183,8 @@ def main(argv=None) -> int:
         rows.append((name, to_target, epoch, len(res["log"]), total, res["final"]))
 
     print(f"\nResultado (alvo: {args.alvo:.1%} no teste; tempos de treino + preparo dos dados, sem as avaliações)")
-    print(f"{'pipeline':14s} {'s até o alvo':>13s} {'época':>6s} {'épocas':>7s} {'s de treino':>12s} {'acurácia final':>15s}")
+    print(f"{'pipeline':14s} {'s até o alvo':>13s} {'época':>6s} {'épocas':>7s} {'s de treino':>12s} "
+          f"{'acurácia final':>15s}")
     for name, to_target, epoch, epochs, total, final in rows:
         target_txt = f"{to_target:13.1f}" if to_target is not None else f"{'não chegou':>13s}"
         epoch_txt = f"{epoch:6d}" if epoch is not None else f"{'—':>6s}"

@@ -10,15 +10,11 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from course import sandbox  # noqa: E402
-from course.settings import ASSIGNMENT, NOTEBOOKS  # noqa: E402
-from course.workspace import kernel_environment, scratch_course  # noqa: E402
+from course import sandbox
+from course.settings import ASSIGNMENT, NOTEBOOKS
+from course.workspace import kernel_environment, scratch_course
 
 
 def main() -> None:

@@ -13,11 +13,10 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from course import notebooks as nbt
+from course.settings import ASSIGNMENT, NOTEBOOKS
 
-from course import notebooks as nbt  # noqa: E402
-from course.settings import ASSIGNMENT, NOTEBOOKS  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 # orçamento (s, 2 núcleos de CPU): aulas 1–3 até 1 min, aula 4 até 3 min
 BUDGET = {"01_pytorch_fundamentals": 60, "02_calculo_dl": 60, "03_perceptron_redes": 60,

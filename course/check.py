@@ -4,9 +4,8 @@ from __future__ import annotations
 import shutil
 import time
 
-from . import lint
-from . import notebooks as nbt
-from .settings import DEMO_EMPTY_STUDENT, DEMO_SOLUTION_STUDENT, ROOT, ASSIGNMENT
+from . import lint, notebooks as nbt
+from .settings import ASSIGNMENT, DEMO_EMPTY_STUDENT, DEMO_SOLUTION_STUDENT, ROOT
 from .workspace import scratch_course
 
 

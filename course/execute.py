@@ -15,9 +15,8 @@ import warnings
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.v4 import new_output
-from traitlets import Bool, Integer
-
 from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer
 
 from . import sandbox
 
@@ -33,7 +32,8 @@ class ExecucaoProtegida(Execute):
 
     use_sandbox = Bool(True, help="Roda cada kernel no sandbox do bubblewrap.").tag(config=True)
     max_output_bytes = Integer(2_000_000, help="Máximo de bytes de saída guardados por célula.").tag(config=True)
-    responsive_after_timeout = Integer(15, help="Segundos para o kernel voltar a responder após interromper uma célula.").tag(config=True)
+    responsive_after_timeout = Integer(
+        15, help="Segundos para o kernel voltar a responder após interromper uma célula.").tag(config=True)
 
     def __init__(self, **kw):
         super().__init__(**kw)

@@ -3,28 +3,31 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
+from course import grading, notebooks as nbt
+from course.settings import ASSIGNMENT, NOTEBOOKS
+from course.workspace import kernel_environment, scratch_course
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from course import grading, notebooks as nbt  # noqa: E402
-from course.settings import ASSIGNMENT, NOTEBOOKS  # noqa: E402
-from course.workspace import kernel_environment, scratch_course  # noqa: E402
-
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+UNIT = Path(__file__).resolve().parent / "unit"
 # Short limits for the fixture course: its cells run in milliseconds.
 MINI_CONFIG = "c.Execute.timeout = 10\nc.ExecucaoProtegida.responsive_after_timeout = 5\n"
 MINI_LIMITS = dict(student_limit=180, notebook_limit=90)
 
 
+def _only_unit_tests(config) -> bool:
+    """`pytest tests/unit` (make test-rapido) runs no lesson: it needs no dataset."""
+    paths = [Path(str(arg).split("::")[0]).resolve() for arg in config.args] or [Path(config.rootpath, "tests")]
+    return all(p == UNIT or UNIT in p.parents for p in paths)
+
+
 def pytest_configure(config):
     data = Path(os.environ.get("COURSE_DATA_DIR", "data"))
-    if not (data / "MNIST" / "raw").is_dir():
+    if not (data / "MNIST" / "raw").is_dir() and not _only_unit_tests(config):
         raise pytest.UsageError(
             f"COURSE_DATA_DIR={data} não tem MNIST/raw: aponte COURSE_DATA_DIR para a pasta de dados "
             "(nesta máquina: ../shared/data)")

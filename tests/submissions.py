@@ -125,7 +125,8 @@ def memory_bomb(release, source):
 def fork_bomb(release, source):
     code = ("import os\ndef raiz(x):\n    return x ** 0.5\nfilhos = 0\ntry:\n    while True:\n"
             "        if os.fork() == 0:\n            import time\n            time.sleep(30)\n            os._exit(0)\n"
-            "        filhos += 1\nexcept OSError as exc:\n    print('fork bloqueado depois de', filhos, 'processos:', exc)")
+            "        filhos += 1\nexcept OSError as exc:\n"
+            "    print('fork bloqueado depois de', filhos, 'processos:', exc)")
     return {FILE: _bytes(_with_answers(release, source, ex2_raiz=code))}
 
 
