@@ -71,14 +71,21 @@ def _graded_ids(nb: dict) -> set[str]:
 
 def _source_text(cell: dict) -> str:
     src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else str(src)
+    return "".join(map(str, src)) if isinstance(src, list) else str(src)
+
+
+def _grading_metadata_ok(cmeta: dict) -> bool:
+    """nbgrader's cell metadata, when present, is a dict whose grade_id (if any) is a string."""
+    meta = cmeta.get("nbgrader")
+    return meta is None or (isinstance(meta, dict) and isinstance(meta.get("grade_id", ""), str))
 
 
 def repair(data: dict, release_nb) -> tuple[nbformat.NotebookNode, list[str]]:
     """A valid nbformat-4.5 notebook with the release's graded structure, and what was changed."""
     changes: list[str] = []
     data = copy.deepcopy(data)
-    cells = [c for c in data.get("cells", []) if isinstance(c, dict) and c.get("cell_type") in ("code", "markdown", "raw")]
+    cells = [c for c in data.get("cells", [])
+             if isinstance(c, dict) and c.get("cell_type") in ("code", "markdown", "raw")]
     if len(cells) != len(data.get("cells", [])):
         changes.append("células inválidas removidas")
 
@@ -90,13 +97,18 @@ def repair(data: dict, release_nb) -> tuple[nbformat.NotebookNode, list[str]]:
         meta.pop(key, None)
     meta["kernelspec"] = dict(release_nb.metadata.get("kernelspec", {}))
     meta["language_info"] = dict(release_nb.metadata.get("language_info", {"name": "python"}))
-    if data.get("nbformat_minor", 0) < 5:
-        changes.append(f"convertido do nbformat 4.{data.get('nbformat_minor', 0)} para 4.5 (ids de célula)")
+    minor = data.get("nbformat_minor", 0)
+    minor = minor if isinstance(minor, int) else 0
+    if minor < 5:
+        changes.append(f"convertido do nbformat 4.{minor} para 4.5 (ids de célula)")
     seen_ids: set[str] = set()
     for index, cell in enumerate(cells):
         cmeta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         for key in COLAB_CELL_KEYS:
             cmeta.pop(key, None)
+        if not _grading_metadata_ok(cmeta):
+            del cmeta["nbgrader"]
+            changes.append(f"metadados do nbgrader inválidos removidos da célula {index + 1}")
         cell["metadata"] = cmeta
         cell["source"] = _source_text(cell)
         cid = cell.get("id")
@@ -117,7 +129,7 @@ def repair(data: dict, release_nb) -> tuple[nbformat.NotebookNode, list[str]]:
     # duplicated graded cells: keep the last copy of an answer, the first of anything else
     by_id: dict[str, list[int]] = {}
     for index, cell in enumerate(cells):
-        gid = cell["metadata"].get("nbgrader", {}).get("grade_id") if isinstance(cell["metadata"].get("nbgrader"), dict) else None
+        gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
         if gid:
             by_id.setdefault(gid, []).append(index)
     release_cells = {nbt.grade_id(c): c for c in release_nb.cells if nbt.grade_id(c)}
@@ -231,7 +243,7 @@ def normalize_student(folder: Path, releases: dict[str, nbformat.NotebookNode], 
             set_aside(other, f"há mais de um arquivo para {name}.ipynb; foi usado '{path.name}'")
         try:
             nb, changes = repair(data, releases[name])
-        except Exception as exc:  # noqa: BLE001 - anything nbformat rejects
+        except nbformat.ValidationError as exc:  # what nbformat rejects; any other error is a bug of ours
             set_aside(path, f"notebook inválido que não pôde ser reparado ({type(exc).__name__}: {str(exc)[:200]})")
             continue
         if path != target:
