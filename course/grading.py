@@ -19,9 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import normalize
-from . import notebooks as nbt
-from . import sandbox
+from . import normalize, notebooks as nbt, sandbox
 from .execute import DEAD, NOT_RUN
 from .settings import ASSIGNMENT
 from .workspace import Course
@@ -39,6 +37,7 @@ class Outcome:
     skipped_files: list[tuple[str, str]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     max_scores: dict[str, float] = field(default_factory=dict)  # notebook -> maximum
+    problems: list[str] = field(default_factory=list)  # failures of the batch itself (not of a student)
 
 
 # --- collection ----------------------------------------------------------------------------------
@@ -136,7 +135,7 @@ def autograde_student(course: Course, student: str, student_limit: float, notebo
         _record_zero_submission(course, student)
         return notes
     start = time.time() - 1
-    proc = _run(course, ["autograde", ASSIGNMENT, "--student", student, "--force"], student_limit)
+    _run(course, ["autograde", ASSIGNMENT, "--student", student, "--force"], student_limit)
     # a failed run removes the student's autograded folder; a run past its limit keeps what it finished
     pending = [n for n in expected if not _graded_since(course, student, n, start)]
     for name in pending:
@@ -233,9 +232,18 @@ def grade_class(course: Course, students: list[str] | None = None, zip_path: Pat
                 if one.returncode != 0:
                     outcome.notes[student].append(normalize.Note(
                         student, "", "aviso", "não foi possível gerar a devolutiva em HTML"))
-    course.nbgrader("export", "--to", str(course.root / "grades.csv"), check=False)
+    export_grades(course, outcome)
     write_report(course, outcome)
     return outcome
+
+
+def export_grades(course: Course, outcome: Outcome) -> None:
+    """grades.csv from the gradebook (`nbgrader export`); a failure is reported, never a stale file."""
+    grades = course.root / "grades.csv"
+    grades.unlink(missing_ok=True)  # rebuilt from the gradebook on every run
+    proc = course.nbgrader("export", "--to", str(grades), check=False)
+    if proc.returncode != 0 or not grades.exists():
+        outcome.problems.append(f"grades.csv não foi gerado: {_why(proc, 0)}")
 
 
 def notebook_totals(outcome: Outcome, student: str) -> dict[str, tuple[float, float]]:
@@ -264,6 +272,7 @@ def summary_table(course: Course, outcome: Outcome) -> str:
                 lines.append(f"  [{note.level}] {student} {note.file}: {note.message}")
     for path, why in outcome.skipped_files:
         lines.append(f"  [não coletado] {path}: {why}")
+    lines += [f"  [erro] {problem}" for problem in outcome.problems]
     return "\n".join(lines)
 
 
@@ -271,12 +280,20 @@ def write_report(course: Course, outcome: Outcome) -> None:
     with open(course.root / REPORT_CSV, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["aluno", "notebook", "nota", "nota_maxima", "ocorrencias"])
+        for problem in outcome.problems:
+            writer.writerow(["", "", "", "", f"erro: {problem}"])
+        lessons = [f"{name}.ipynb" for name in course.notebook_names()]
         for student in sorted(set(outcome.scores) | set(outcome.notes)):
             totals = notebook_totals(outcome, student)
-            for name in course.notebook_names():
+            notes = outcome.notes.get(student, [])
+            for name, file in zip(course.notebook_names(), lessons):
                 score, max_score = totals.get(name, (0.0, 0.0))
-                said = "; ".join(n.message for n in outcome.notes.get(student, []) if n.file == f"{name}.ipynb")
+                said = "; ".join(n.message for n in notes if n.file == file)
                 writer.writerow([student, name, f"{score:g}", f"{max_score:g}", said])
+            # notes about no lesson notebook (a file set aside under another name, the feedback): own rows
+            for file in dict.fromkeys(n.file for n in notes if n.file not in lessons):
+                said = "; ".join(n.message for n in notes if n.file == file)
+                writer.writerow([student, file, "", "", said])
         for path, why in outcome.skipped_files:
             writer.writerow(["", path, "", "", f"não coletado: {why}"])
     (course.root / REPORT_MD).write_text(
