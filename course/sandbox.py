@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,8 @@ OPT_OUT_VAR = "CURSO_SEM_SANDBOX"
 # Each kernel runs as its own unprivileged uid (when grading runs as root), so the per-user process
 # limit of one sandbox is not shared with another one (a fork bomb cannot starve a parallel grader).
 UID_RANGE = (200_000, 899_999)
+# Where the optional memory/process limits live (a cgroup the grader may create children in).
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 HOME = "/home/aluno"
 WORKDIR = f"{HOME}/trabalho"
 # Variables the kernel may inherit; everything else of the grader's environment stays outside.
@@ -124,7 +127,7 @@ class _Cgroup:
     def __init__(self, limits: Limits):
         self.dirs: list[Path] = []
         name = f"curso-sandbox-{uuid.uuid4().hex[:12]}"
-        root = Path("/sys/fs/cgroup")
+        root = CGROUP_ROOT
         candidates: list[tuple[Path, dict[str, str]]] = []
         mem = str(limits.memory_mb * 1024 * 1024)
         if (root / "cgroup.controllers").exists():
@@ -145,8 +148,11 @@ class _Cgroup:
             for key, value in settings.items():
                 try:
                     (path / key).write_text(value)
-                except OSError:
-                    pass
+                except OSError as exc:
+                    # the rlimits still apply, but the grader must know this limit is not enforced here
+                    warnings.warn(f"sandbox: o limite {key}={value} não foi aplicado no cgroup {path} "
+                                  f"({exc.strerror or exc}); vale só o limite do prlimit", RuntimeWarning,
+                                  stacklevel=2)
 
     def hits(self) -> list[str]:
         """Which limits the kernel ran into, in Portuguese (from the cgroup's event counters)."""
