@@ -63,6 +63,8 @@ class Outcome:
     score: float
     max_score: float
     seconds: float
+    # the exercise's visible check (`<id>_verificacao`) ran without error on this answer
+    passes_visible_check: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -221,6 +223,16 @@ def _exercise_scores(grades: dict[str, tuple[float, float]], solution_ids: list[
     return totals
 
 
+def _visible_checks_passed(autograded: Path) -> dict[str, bool]:
+    """exercise -> whether its visible check cell ran without error, in an autograded notebook."""
+    suffix = "_verificacao"
+    if not autograded.exists():
+        return {}
+    return {gid[: -len(suffix)]: not any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+            for cell in nbt.read(autograded).cells
+            if (gid := nbt.grade_id(cell)) and gid.endswith(suffix)}
+
+
 def _grade_rounds(course_root: Path, jobs: list[tuple[str, str, list[Variant]]],
                   solution_ids: dict[str, list[str]],
                   dependencies: dict[str, dict[str, set[str]]] | None = None,
@@ -244,9 +256,11 @@ def _grade_rounds(course_root: Path, jobs: list[tuple[str, str, list[Variant]]],
             continue
         totals = _exercise_scores(grades, solution_ids[notebook])
         by_cell = {v.cell: v for v in chosen}
+        visible = _visible_checks_passed(course.autograded_dir(student) / f"{notebook}.ipynb")
         for ex, (score, max_score) in totals.items():
             if ex in by_cell:
-                report.outcomes.append(Outcome(by_cell[ex], score, max_score, seconds / len(chosen)))
+                report.outcomes.append(Outcome(by_cell[ex], score, max_score, seconds / len(chosen),
+                                               visible.get(ex)))
             elif ex in (stand_ins or {}).get(notebook, ()):
                 continue
             elif score != max_score and not any(

@@ -44,9 +44,6 @@ def test_catalogue_covers_every_exercise_with_three_wrong_and_two_correct():
                 gid = nbt.grade_id(cell)
                 kinds = [v.kind for v in catalogue if v.cell == gid]
                 assert kinds.count("wrong") >= 3 and kinds.count("correct") >= 2, (name, gid, kinds)
-                hard_coded = [v for v in catalogue if v.cell == gid and v.kind == "wrong"
-                              and any(w in (v.name + " " + v.why).lower() for w in ("hard", "fixo", "visível", "visivel", "decor"))]
-                assert hard_coded, f"{name}/{gid}: falta a variante que decora o exemplo visível"
 
 
 @pytest.mark.parametrize("name", list(NOTEBOOKS))
@@ -69,6 +66,17 @@ def test_every_stated_rule_is_listed_and_broken_alone_by_a_wrong_variant(name):
     unknown = [f"{v.cell}:{v.name} → {v.rule}" for v in catalogue if v.rule and (v.cell, v.rule) not in ids]
     assert not unknown, f"variantes que citam regras inexistentes: {unknown}"
     assert not [v.name for v in catalogue if v.kind == "correct" and v.rule], "variante correta não quebra regra"
+
+
+def test_every_exercise_has_a_wrong_answer_that_passes_its_visible_check(report):
+    """Recognized by behaviour, not by name: some wrong variant of each exercise (the one that
+    hard-codes the visible example, at least) passes the visible check and still loses points."""
+    judged = {(o.variant.notebook, o.variant.cell) for o in report.outcomes}
+    fooled = {(o.variant.notebook, o.variant.cell) for o in report.outcomes
+              if o.variant.kind == "wrong" and o.passes_visible_check and o.ok}
+    assert judged - fooled == set(), f"sem variante errada que passe na verificação visível: {sorted(judged - fooled)}"
+    assert all(o.passes_visible_check for o in report.outcomes if o.variant.kind == "correct"), (
+        "variante correta reprovada na verificação visível")
 
 
 @pytest.mark.parametrize("name", list(NOTEBOOKS))
@@ -134,7 +142,8 @@ def test_runner_reports_a_weak_test():
 
 
 def test_grading_is_deterministic():
-    """The same submissions graded twice give the same score, cell by cell."""
+    """The same submissions graded three times give the same score, cell by cell (Hypothesis is
+    derandomized: the hidden tests draw the same examples on every run)."""
     from conftest import ROOT
 
     name = "03_perceptron_redes"
@@ -152,11 +161,11 @@ def test_grading_is_deterministic():
         course.submit("errado", {name: nbt.fill_answers(release, dict(nbt.solution_sources(source), **wrong))})
         api = course.api()
         runs = []
-        for _ in range(2):
+        for _ in range(3):
             for student in ("certo", "errado"):
                 assert api.autograde(ASSIGNMENT, student)["success"]
             runs.append({s: course.scores(s) for s in ("certo", "errado")})
     finally:
         shutil.rmtree(course.root, ignore_errors=True)
-    assert runs[0] == runs[1]
+    assert runs[0] == runs[1] == runs[2]
     assert runs[0]["certo"] != runs[0]["errado"]
