@@ -1,16 +1,19 @@
-"""The "Abrir no Colab" badges: every notebook's header and the README table follow settings.REPO_SLUG."""
+"""The "Abrir no Colab" badges: every notebook's header and the README table follow settings.REPO_SLUG.
+
+The README table also gives an nbgitpuller link per lesson, for the hub at settings.JUPYTERHUB_URL."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
 from . import notebooks as nbt
-from .settings import ASSIGNMENT, NOTEBOOKS, ROOT, colab_url
+from .settings import ASSIGNMENT, NOTEBOOKS, ROOT, colab_url, nbgitpuller_url
 
 COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^\s\"')]+?/release/"
                         + re.escape(ASSIGNMENT) + r"/(?P<name>[\w-]+)\.ipynb")
 README_START, README_END = "<!-- selos:inicio -->", "<!-- selos:fim -->"
 BADGE_IMG = "https://colab.research.google.com/assets/colab-badge.svg"
+HUB_BADGE_IMG = "https://img.shields.io/badge/Abrir%20no-JupyterHub-orange?logo=jupyter"
 TITLES = {
     "01_pytorch_fundamentals": "Aula 2.1 — Fundamentos de PyTorch",
     "02_calculo_dl": "Aula 2.2 — Cálculo para Deep Learning",
@@ -20,11 +23,12 @@ TITLES = {
 
 
 def readme_table() -> str:
-    rows = ["| Aula | Duração | Abrir |", "|---|---|---|"]
+    rows = ["| Aula | Duração | Colab | JupyterHub (nbgitpuller) |", "|---|---|---|---|"]
     for name, minutes in NOTEBOOKS.items():
         duration = f"{minutes // 60} h {minutes % 60:02d}" if minutes >= 60 else f"{minutes} min"
         rows.append(f"| {TITLES[name]} (`{name}`) | {duration} | "
-                    f"[![Abrir no Colab]({BADGE_IMG})]({colab_url(name)}) |")
+                    f"[![Abrir no Colab]({BADGE_IMG})]({colab_url(name)}) | "
+                    f"[![Abrir no JupyterHub]({HUB_BADGE_IMG})]({nbgitpuller_url(name)}) |")
     return "\n".join(rows)
 
 

@@ -37,6 +37,7 @@ class Outcome:
     skipped_files: list[tuple[str, str]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     max_scores: dict[str, float] = field(default_factory=dict)  # notebook -> maximum
+    lms: list[tuple[str, str]] = field(default_factory=list)  # (participant, what the LMS export says)
     problems: list[str] = field(default_factory=list)  # failures of the batch itself (not of a student)
 
 
@@ -50,17 +51,21 @@ def collect_zip(course: Course, zip_path: Path) -> tuple[dict[str, str], list[tu
     extracted = course.root / "downloaded" / ASSIGNMENT / "extracted"
     shutil.rmtree(archive, ignore_errors=True)
     archive.mkdir(parents=True)
-    shutil.copy(zip_path, archive / Path(zip_path).name)
+    # nbgrader's extraction stops at the first member outside its folder (UnsafeMember) and collects
+    # nobody: it gets a copy with only the safe, readable members; the others are reported
+    name = Path(zip_path).stem + ".zip"
+    not_copied = lms.safe_copy(Path(zip_path), archive / name)
+    if not (archive / name).exists():
+        return {}, not_copied
     course.nbgrader("zip_collect", ASSIGNMENT, "--force")
     # nbgrader extracts each archive into a folder named after it
-    inside = extracted / Path(zip_path).stem
-    return lms.scan(inside if inside.is_dir() else extracted)
+    inside = extracted / Path(name).stem
+    names, skipped = lms.scan(inside if inside.is_dir() else extracted)
+    return names, not_copied + skipped
 
 
 def register_names(course: Course, names: dict[str, str]) -> None:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(course.db_url) as gb:
+    with course.gradebook() as gb:
         for student, full in names.items():
             first, _, last = full.strip().partition(" ")
             gb.update_or_create_student(student, first_name=first or None, last_name=last or None)
@@ -68,9 +73,9 @@ def register_names(course: Course, names: dict[str, str]) -> None:
 
 def ensure_assignment(course: Course) -> None:
     """The gradebook must know the assignment (a fresh clone has no gradebook yet)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    with Gradebook(course.db_url) as gb:
+    with course.gradebook() as gb:
         try:
             known = gb.find_assignment(ASSIGNMENT).notebooks
         except MissingEntry:
@@ -88,9 +93,9 @@ def _graded_since(course: Course, student: str, name: str, since: float) -> bool
 
 def _zero(course: Course, student: str, name: str) -> None:
     """Score a notebook 0 in the gradebook (what nbgrader does for a missing notebook)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    with Gradebook(course.db_url) as gb:
+    with course.gradebook() as gb:
         try:
             sub = gb.find_submission_notebook(name, ASSIGNMENT, student)
         except MissingEntry:
@@ -102,9 +107,7 @@ def _zero(course: Course, student: str, name: str) -> None:
 
 
 def _record_zero_submission(course: Course, student: str) -> None:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(course.db_url) as gb:
+    with course.gradebook() as gb:
         gb.update_or_create_student(student)
         gb.update_or_create_submission(ASSIGNMENT, student)
     for name in course.notebook_names():
@@ -195,6 +198,9 @@ def execution_notes(course: Course, student: str) -> list[normalize.Note]:
 def grade_class(course: Course, students: list[str] | None = None, zip_path: Path | None = None,
                 feedback: bool = True, student_limit: float = 2400, notebook_limit: float = 1200,
                 progress: bool = True) -> Outcome:
+    from .setup_host import ensure_bubblewrap
+
+    ensure_bubblewrap()  # a fresh machine: installs bubblewrap when it is missing and we may
     sandbox.require()
     if sandbox.opted_out():
         print(f"ATENÇÃO: {sandbox.OPT_OUT_VAR}=1 — o código dos alunos roda SEM isolamento.", file=sys.stderr)
@@ -233,8 +239,24 @@ def grade_class(course: Course, students: list[str] | None = None, zip_path: Pat
                     outcome.notes[student].append(normalize.Note(
                         student, "", "aviso", "não foi possível gerar a devolutiva em HTML"))
     export_grades(course, outcome)
+    if zip_path:
+        _export_moodle(course, outcome, names)
     write_report(course, outcome)
     return outcome
+
+
+def _export_moodle(course: Course, outcome: Outcome, names: dict[str, str]) -> None:
+    """Grading worksheet and feedback zip for Moodle (course.moodle); a failure there is reported."""
+    from . import moodle
+
+    try:
+        done = moodle.export(course, outcome, names)
+    except (OSError, ValueError) as exc:
+        outcome.lms.append(("moodle", f"não foi possível gerar os arquivos do Moodle: {exc}"))
+        return
+    outcome.lms += done.left_out
+    outcome.lms.append(("moodle", f"planilha de notas e zip de devolutivas em {done.folder}/ "
+                                  f"({len(done.rows)} participantes)"))
 
 
 def export_grades(course: Course, outcome: Outcome) -> None:
@@ -273,6 +295,8 @@ def summary_table(course: Course, outcome: Outcome) -> str:
     for path, why in outcome.skipped_files:
         lines.append(f"  [não coletado] {path}: {why}")
     lines += [f"  [erro] {problem}" for problem in outcome.problems]
+    for who, what in outcome.lms:
+        lines.append(f"  [moodle] {who}: {what}")
     return "\n".join(lines)
 
 

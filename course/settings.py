@@ -13,6 +13,13 @@ ASSIGNMENT = "modulo2"
 REPO_SLUG = "curso-ia-br/modulo2-redes-neurais-pytorch"
 REPO_BRANCH = "main"
 
+# Address of the course's JupyterHub: the README's nbgitpuller links open each lesson there (the hub
+# needs `nbgitpuller` installed). Change it here, then run `make badges`.
+JUPYTERHUB_URL = "https://jupyterhub.exemplo.edu.br"
+
+# "Nota máxima" of the Moodle assignment: the grading worksheet scales each student's total to it.
+MOODLE_GRADE_MAX = 10.0
+
 # The four lessons, in order, with their durations (minutes).
 NOTEBOOKS: dict[str, int] = {
     "01_pytorch_fundamentals": 45,
@@ -34,3 +41,13 @@ def data_dir() -> Path:
 def colab_url(notebook: str) -> str:
     return (f"https://colab.research.google.com/github/{REPO_SLUG}/blob/{REPO_BRANCH}/"
             f"release/{ASSIGNMENT}/{notebook}.ipynb")
+
+
+def nbgitpuller_url(notebook: str) -> str:
+    """nbgitpuller link: the hub clones (or updates) the repository and opens the lesson in JupyterLab."""
+    from urllib.parse import quote
+
+    repo = f"https://github.com/{REPO_SLUG}"
+    path = f"lab/tree/{REPO_SLUG.split('/')[-1]}/release/{ASSIGNMENT}/{notebook}.ipynb"
+    return (f"{JUPYTERHUB_URL.rstrip('/')}/hub/user-redirect/git-pull?repo={quote(repo, safe='')}"
+            f"&branch={quote(REPO_BRANCH, safe='')}&urlpath={quote(path, safe='/')}")
