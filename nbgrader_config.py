@@ -7,11 +7,20 @@ nbgrader a importa como pacote instalado (`make venv` instala `course` no .venv,
 """
 import os
 import sys
+import warnings
 
 # O nbgrader chama `alembic` pelo PATH: funciona também com `.venv/bin/nbgrader` sem ativar o venv.
 _bin = os.path.dirname(sys.executable)
 if _bin not in os.environ.get("PATH", "").split(os.pathsep):
     os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
+# O nbgrader 0.9.6 dispara avisos internos do SQLAlchemy 2 (SAWarning, autoflush) a cada atualização
+# do gradebook: não dizem nada ao instrutor e escondem as mensagens do próprio nbgrader.
+try:
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)
+except ImportError:
+    pass
 
 c = get_config()  # noqa: F821  (fornecido pelo nbgrader)
 

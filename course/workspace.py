@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,19 +103,33 @@ class Course:
         cfg = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
         return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
+    @contextmanager
+    def gradebook(self):
+        """nbgrader's gradebook of this course, opened in this process.
+
+        nbgrader runs `alembic` from PATH when it creates a gradebook (see `kernel_environment()`),
+        and nbgrader 0.9.6 trips SQLAlchemy 2's autoflush warnings on updates: they are its own
+        business, not the instructor's, so they are silenced here."""
+        from nbgrader.api import Gradebook
+        from sqlalchemy.exc import SAWarning
+
+        kernel_environment()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)
+            with Gradebook(self.db_url) as gb:
+                yield gb
+
     def max_scores(self) -> dict[str, float]:
         """notebook -> its maximum score, from the gradebook."""
-        from nbgrader.api import Gradebook
-
-        with Gradebook(self.db_url) as gb:
+        with self.gradebook() as gb:
             return {nb.name: float(nb.max_score) for nb in gb.find_assignment(ASSIGNMENT).notebooks}
 
     def scores(self, student: str) -> dict[str, dict[str, tuple[float, float]]]:
         """notebook -> grade cell id -> (score, max score), from the gradebook."""
-        from nbgrader.api import Gradebook, MissingEntry
+        from nbgrader.api import MissingEntry
 
         out: dict[str, dict[str, tuple[float, float]]] = {}
-        with Gradebook(self.db_url) as gb:
+        with self.gradebook() as gb:
             try:
                 submission = gb.find_submission(ASSIGNMENT, student)
             except MissingEntry:
@@ -124,7 +140,11 @@ class Course:
 
 
 def kernel_environment(env=None) -> dict:
-    """The environment nbgrader and its kernels need (default: this process's own, updated)."""
+    """The environment nbgrader and its kernels need (default: this process's own, updated).
+
+    The one place that puts this interpreter's bin folder first on PATH: nbgrader shells out to
+    `alembic`, and unsandboxed kernels run `python`, so `.venv/bin/python -m course ...` works
+    without activating the venv. Every nbgrader command and gradebook of a `Course` goes through it."""
     env = os.environ if env is None else env
     env.setdefault("COURSE_DATA_DIR", str(data_dir()))
     # nbgrader calls `alembic` (and kernels run `python`) from PATH: use this environment's.
