@@ -37,6 +37,7 @@ class Outcome:
     skipped_files: list[tuple[str, str]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     max_scores: dict[str, float] = field(default_factory=dict)  # notebook -> maximum
+    lms: list[tuple[str, str]] = field(default_factory=list)  # (participant, what the LMS export says)
     problems: list[str] = field(default_factory=list)  # failures of the batch itself (not of a student)
 
 
@@ -50,11 +51,17 @@ def collect_zip(course: Course, zip_path: Path) -> tuple[dict[str, str], list[tu
     extracted = course.root / "downloaded" / ASSIGNMENT / "extracted"
     shutil.rmtree(archive, ignore_errors=True)
     archive.mkdir(parents=True)
-    shutil.copy(zip_path, archive / Path(zip_path).name)
+    # nbgrader's extraction stops at the first member outside its folder (UnsafeMember) and collects
+    # nobody: it gets a copy with only the safe, readable members; the others are reported
+    name = Path(zip_path).stem + ".zip"
+    not_copied = lms.safe_copy(Path(zip_path), archive / name)
+    if not (archive / name).exists():
+        return {}, not_copied
     course.nbgrader("zip_collect", ASSIGNMENT, "--force")
     # nbgrader extracts each archive into a folder named after it
-    inside = extracted / Path(zip_path).stem
-    return lms.scan(inside if inside.is_dir() else extracted)
+    inside = extracted / Path(name).stem
+    names, skipped = lms.scan(inside if inside.is_dir() else extracted)
+    return names, not_copied + skipped
 
 
 def register_names(course: Course, names: dict[str, str]) -> None:
@@ -191,6 +198,9 @@ def execution_notes(course: Course, student: str) -> list[normalize.Note]:
 def grade_class(course: Course, students: list[str] | None = None, zip_path: Path | None = None,
                 feedback: bool = True, student_limit: float = 2400, notebook_limit: float = 1200,
                 progress: bool = True) -> Outcome:
+    from .setup_host import ensure_bubblewrap
+
+    ensure_bubblewrap()  # a fresh machine: installs bubblewrap when it is missing and we may
     sandbox.require()
     if sandbox.opted_out():
         print(f"ATENÇÃO: {sandbox.OPT_OUT_VAR}=1 — o código dos alunos roda SEM isolamento.", file=sys.stderr)
@@ -229,8 +239,24 @@ def grade_class(course: Course, students: list[str] | None = None, zip_path: Pat
                     outcome.notes[student].append(normalize.Note(
                         student, "", "aviso", "não foi possível gerar a devolutiva em HTML"))
     export_grades(course, outcome)
+    if zip_path:
+        _export_moodle(course, outcome, names)
     write_report(course, outcome)
     return outcome
+
+
+def _export_moodle(course: Course, outcome: Outcome, names: dict[str, str]) -> None:
+    """Grading worksheet and feedback zip for Moodle (course.moodle); a failure there is reported."""
+    from . import moodle
+
+    try:
+        done = moodle.export(course, outcome, names)
+    except (OSError, ValueError) as exc:
+        outcome.lms.append(("moodle", f"não foi possível gerar os arquivos do Moodle: {exc}"))
+        return
+    outcome.lms += done.left_out
+    outcome.lms.append(("moodle", f"planilha de notas e zip de devolutivas em {done.folder}/ "
+                                  f"({len(done.rows)} participantes)"))
 
 
 def export_grades(course: Course, outcome: Outcome) -> None:
@@ -269,6 +295,8 @@ def summary_table(course: Course, outcome: Outcome) -> str:
     for path, why in outcome.skipped_files:
         lines.append(f"  [não coletado] {path}: {why}")
     lines += [f"  [erro] {problem}" for problem in outcome.problems]
+    for who, what in outcome.lms:
+        lines.append(f"  [moodle] {who}: {what}")
     return "\n".join(lines)
 
 
