@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import json
 
-import builders as B
 import nbformat
 import pytest
 
+import builders as B
 from course import lint
 
 

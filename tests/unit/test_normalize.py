@@ -5,10 +5,10 @@ import json
 import os
 import re
 
-import builders as B
 import nbformat
 import pytest
 
+import builders as B
 from course import normalize
 
 SOURCE = B.lesson()
