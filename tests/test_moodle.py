@@ -151,9 +151,15 @@ def test_safe_copy_keeps_only_safe_readable_members(tmp_path):
                 "C:/windows.ipynb": b"{}",
                 "Fabio_6_assignsubmission_file_/f.ipynb": b"CONTEUDO-QUE-SERA-CORROMPIDO",
                 "Gil_7_assignsubmission_file_/pacote.zip": inner})
+    link = zipfile.ZipInfo("Hugo_8_assignsubmission_file_/atalho.ipynb")
+    link.external_attr = (0o120777 << 16)  # a symbolic link (to /etc/passwd)
+    buf = io.BytesIO(raw)
+    with zipfile.ZipFile(buf, "a") as zf:
+        zf.writestr(link, "/etc/passwd")
     src = tmp_path / "baixado.zip"
-    src.write_bytes(_corrupt(raw, b"CONTEUDO-QUE"))
+    src.write_bytes(_corrupt(buf.getvalue(), b"CONTEUDO-QUE"))
     skipped = dict(lms.safe_copy(src, tmp_path / "seguro.zip"))
+    assert "link simbólico" in skipped["Hugo_8_assignsubmission_file_/atalho.ipynb"]
     with zipfile.ZipFile(tmp_path / "seguro.zip") as zf:
         assert zf.testzip() is None
         kept = set(zf.namelist())
