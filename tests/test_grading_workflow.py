@@ -51,9 +51,17 @@ def test_the_batch_went_on_and_the_gradebook_is_consistent(bad_batch):
             assert len(sub.notebooks) == 1
             for grade in sub.notebooks[0].grades:
                 assert grade.auto_score is not None and not grade.needs_manual_grade, sub.student.id
-    # scores in the report agree with the gradebook
+        in_gradebook = {sub.student.id: (float(sub.notebooks[0].score), float(sub.notebooks[0].max_score))
+                        for sub in assignment.submissions}
+    # scores in the outcome and in the report agree with the gradebook (never graded: 0 of 5)
+    with open(course.root / grading.REPORT_CSV, encoding="utf-8") as fh:
+        in_report = {r["aluno"]: (float(r["nota"]), float(r["nota_maxima"]))
+                     for r in csv.DictReader(fh) if r["notebook"] == "00_mini"}
+    assert {score for score, _ in in_gradebook.values()} != {0.0}  # some scores to compare
     for student in S.EXPECTED:
-        assert grading.notebook_totals(outcome, student)["00_mini"][1] == 5
+        expected = in_gradebook.get(student, (0.0, 5.0))
+        assert grading.notebook_totals(outcome, student)["00_mini"] == expected, student
+        assert in_report[student] == expected, student
 
 
 def test_report_files_list_every_student_and_every_problem(bad_batch):
@@ -100,6 +108,7 @@ def test_grades_csv_is_exported(bad_batch):
 def test_feedback_preprocessor_hides_code_and_tracebacks():
     """Unit check of the preprocessor, independent of a grading run (it can fail on its own)."""
     import nbformat
+
     from course.feedback import NOTE, HideHiddenTests
 
     cell = nbformat.v4.new_code_cell("assert segredo() == 42, 'resposta errada'")
@@ -120,8 +129,10 @@ def _moodle_zip(release, source) -> bytes:
         zf.writestr("Bruno Lima_102_assignsubmission_file_/Cópia de 00_mini.ipynb",
                     S.colab_saved(release, source)["00_mini.ipynb"])
         zf.writestr("Bruno Lima_102_assignsubmission_file_/relatorio.pdf", b"%PDF-1.4")
-        zf.writestr("Carla Dias_103_assignsubmission_file_/00_mini.ipynb", S.untouched(release, source)["00_mini.ipynb"])
-        zf.writestr("Davi Reis_104_assignsubmission_file_/00_mini.ipynb", S.malformed_json(release, source)["00_mini.ipynb"])
+        zf.writestr("Carla Dias_103_assignsubmission_file_/00_mini.ipynb",
+                    S.untouched(release, source)["00_mini.ipynb"])
+        zf.writestr("Davi Reis_104_assignsubmission_file_/00_mini.ipynb",
+                    S.malformed_json(release, source)["00_mini.ipynb"])
         zf.writestr("leia-me.txt", b"arquivo solto")
         zf.writestr("pasta_sem_padrao/00_mini.ipynb", S.ok(release, source)["00_mini.ipynb"])
     return buf.getvalue()

@@ -35,7 +35,7 @@ def test_points_add_up_to_ten(path):
 
 def test_lint_catches_a_broken_notebook(tmp_path):
     """The rules can fail: outputs, missing ids and a leaking test cell are reported."""
-    nb = nbt.read(SOURCES[0])
+    original = SOURCES[0].read_bytes()
     raw = json.loads(SOURCES[0].read_text())
     raw["nbformat_minor"] = 4
     for cell in raw["cells"]:
@@ -53,7 +53,7 @@ def test_lint_catches_a_broken_notebook(tmp_path):
     assert "4.5" in problems and "id" in problems and "saídas" in problems
     assert f"{tests[0]['metadata']['nbgrader']['grade_id']}: 6 linhas de código fora do bloco oculto" in problems
     assert f"{tests[1]['metadata']['nbgrader']['grade_id']}: falta, fora do bloco oculto, a chamada mínima" in problems
-    assert nb  # the original is untouched
+    assert SOURCES[0].read_bytes() == original  # the broken copy is a copy: the source is untouched
 
 
 def test_release_is_what_nbgrader_generates_from_source(tmp_path):

@@ -25,8 +25,10 @@ def tenta(nome, acao):
     try:
         acao()
         resultado[nome] = "PERMITIDO"
-    except Exception:
+    except (OSError, KeyError):  # no permission, file or network; no such variable
         resultado[nome] = "BLOQUEADO"
+    except Exception as exc:  # a broken attack is not a blocked one
+        resultado[nome] = "FALHOU: " + type(exc).__name__ + ": " + str(exc)
 tenta("ler_solucao", lambda: open(RAIZ + "/source/modulo2/00_mini.ipynb").read())
 tenta("ler_gradebook", lambda: open(RAIZ + "/gradebook.db", "rb").read(100))
 tenta("ler_config", lambda: open(RAIZ + "/nbgrader_config.py").read())
@@ -106,8 +108,8 @@ def snapshot(root, skip=("autograded", "feedback", "gradebook.db", grading.ORIGI
     return digest
 
 
-def attack_code(course, port, destructive=True):
-    return ATTACKS.format(root=str(course.root), port=port, secret=SECRET_VAR, venv=sys.prefix,
+def attack_code(course, port, destructive=True, venv=sys.prefix):
+    return ATTACKS.format(root=str(course.root), port=port, secret=SECRET_VAR, venv=str(venv),
                           destructive=DESTRUCTIVE if destructive else "")
 
 
@@ -183,23 +185,31 @@ def test_bombs_are_stopped_scored_zero_with_a_reason_and_the_batch_goes_on(hosti
     assert BOMBS[student][2] in notes, notes
 
 
-def test_without_sandbox_the_same_attack_succeeds(tmp_path):
-    """Control: the attack test can fail — with the sandbox off, the solution is readable."""
-    course, release, source = mini_course(tmp_path)
+def test_without_sandbox_the_same_attack_succeeds(tmp_path, monkeypatch):
+    """Control: the attack test can fail — with the sandbox off, the same code reads the solution,
+    the gradebook and the instructor's secret, reaches the grader's network and writes where it
+    should not. Here "where it should not" are stand-ins in tmp_path (never the real data folder or
+    Python environment)."""
+    course, release, source = mini_course(tmp_path / "curso")
+    data, python = tmp_path / "dados", tmp_path / "python"
+    data.mkdir()
+    python.mkdir()
+    monkeypatch.setenv("COURSE_DATA_DIR", str(data))
+    monkeypatch.setenv(SECRET_VAR, "senha-do-instrutor")
+    monkeypatch.setenv(sandbox.OPT_OUT_VAR, "1")
     listener = Listener()
     try:
-        code = attack_code(course, listener.port, destructive=False)
+        code = attack_code(course, listener.port, destructive=False, venv=python)
         place(course, "hostil", {"00_mini.ipynb": nbt.writes_bytes(
             nbt.fill_answers(release, dict(nbt.solution_sources(source), ex1_dobro=code)))})
-        os.environ[sandbox.OPT_OUT_VAR] = "1"
-        try:
-            grading.grade_class(course, progress=False, feedback=False, **MINI_LIMITS)
-        finally:
-            del os.environ[sandbox.OPT_OUT_VAR]
+        grading.grade_class(course, progress=False, feedback=False, **MINI_LIMITS)
     finally:
         listener.close()
     result = results_of(course, "hostil")
-    assert result["ler_solucao"] == "PERMITIDO" and result["ler_gradebook"] == "PERMITIDO"
+    succeeded = ["ler_solucao", "ler_gradebook", "ler_config", "rede_local", "segredo_do_ambiente",
+                 "escrever_dados", "escrever_python", "ler_dados"]
+    assert {a: result[a] for a in succeeded} == dict.fromkeys(succeeded, "PERMITIDO"), result
+    assert (data / "invasao.txt").exists() and (python / "invasao.txt").exists()
     assert listener.connections == 1
 
 
