@@ -16,9 +16,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from traitlets import Unicode
-
 from nbgrader.plugins import FileNameCollectorPlugin
+from traitlets import Unicode
 
 MOODLE_PATTERN = (r"(?:.*/)?(?P<nome>[^/]+?)_(?P<student_id>\d+)_assignsubmission_(?:file|onlinetext)_"
                   r"/(?:.*/)?(?P<file_id>[^/]+)$")

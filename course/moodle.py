@@ -117,8 +117,9 @@ def _comment(totals: dict[str, tuple[float, float]], notes, got: float, out_of: 
             f"({brazilian(grade)} / {brazilian(MOODLE_GRADE_MAX)} no Moodle).</p><p>Por aula:</p><ul>{items}</ul>")
     said = [n for n in notes if n.level != "info"]
     if said:
-        text += "<p>Ocorrências:</p><ul>" + "".join(
-            f"<li>{html.escape((n.file + ': ') if n.file else '')}{html.escape(n.message)}</li>" for n in said) + "</ul>"
+        items = "".join(f"<li>{html.escape((n.file + ': ') if n.file else '')}{html.escape(n.message)}</li>"
+                        for n in said)
+        text += f"<p>Ocorrências:</p><ul>{items}</ul>"
     return text + "<p>A devolutiva completa está no arquivo HTML de cada aula, anexado a esta tarefa.</p>"
 
 

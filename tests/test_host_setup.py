@@ -50,7 +50,9 @@ def host(tmp_path, monkeypatch):
             _script(folder, "sudo", f'D={folder}\necho "sudo $*" >> "$D/log"\n'
                                     '[ "$1" = "-n" ] && shift\n'
                                     f'[ "$1" = "true" ] && exit {0 if passwordless else 1}\n'
-                                    'while [ $# -gt 0 ]; do case "$1" in *=*) export "$1"; shift;; *) break;; esac; done\n'
+                                    'while [ $# -gt 0 ]; do\n'
+                                    '  case "$1" in *=*) export "$1"; shift;; *) break;; esac\n'
+                                    'done\n'
                                     'exec "$@"\n')
 
         def calls(self) -> list[str]:
@@ -79,7 +81,8 @@ def test_passwordless_sudo_with_dnf_installs_through_sudo(host, monkeypatch):
     assert setup_host.ensure_bubblewrap(say=host.messages.append) is True
     calls = host.calls()
     assert calls[0] == "sudo -n true"
-    assert calls[1].startswith("sudo -n DEBIAN_FRONTEND=noninteractive ") and calls[1].endswith("/dnf install -y -q bubblewrap")
+    assert calls[1].startswith("sudo -n DEBIAN_FRONTEND=noninteractive ")
+    assert calls[1].endswith("/dnf install -y -q bubblewrap")
     assert calls[2] == "dnf install -y -q bubblewrap DEBIAN_FRONTEND=noninteractive"
     assert "(com sudo)" in host.messages[0]
 
