@@ -2,7 +2,8 @@
 
     collect (nbgrader zip_collect, for an LMS download) → normalize (course.normalize)
     → autograde (nbgrader autograde, one student at a time, sandboxed) → feedback
-    (nbgrader generate_feedback) → export (nbgrader export → grades.csv) → report
+    (nbgrader generate_feedback) → export (nbgrader export → grades.csv) → LMS export (course.moodle:
+    grading worksheet and feedback zip, for a Moodle download) → report
 
 One bad submission never stops the batch: a student whose grading fails or runs out of time is
 graded again notebook by notebook, and a notebook that still cannot be graded is set aside and
@@ -20,14 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import normalize, notebooks as nbt, sandbox
-from .execute import DEAD, NOT_RUN
+from .execute import DEAD, NOT_RUN, TIMEOUT
 from .settings import ASSIGNMENT
 from .workspace import Course
 
 ORIGINALS = "originais"
 REPORT_CSV = "relatorio_correcao.csv"
 REPORT_MD = "relatorio_correcao.md"
-TIMEOUT_ENAME = "TempoEsgotado"
+TIMEOUT_ENAME = TIMEOUT  # the name nbgrader_config.py gives a cell that timed out
 
 
 @dataclass
