@@ -1,7 +1,12 @@
-"""Tempo de execução de cada aula, de cima a baixo, em CPU (nbclient), contra o orçamento do curso.
+"""Time of each lesson: the student's (estimated) and the machine's (measured).
 
-Uso: COURSE_DATA_DIR=../shared/data .venv/bin/python bench/tempos_notebooks.py [NOTEBOOK ...]
-Imprime, por notebook, os segundos das células (sem a partida do kernel) e as três células mais lentas.
+Usage: COURSE_DATA_DIR=../shared/data .venv/bin/python bench/tempos_notebooks.py [--so-estimativa] [NOTEBOOK ...]
+
+1. Student time, by the model of `course/student_time.py` (prose at 130 words/min, 0.4 min per
+   code cell to run and read, 3 min + 0.8 min per written line per exercise): minutes of the core
+   path and of the `(opcional)` sections, next to the lesson's duration on the module page.
+2. Unless `--so-estimativa`: each source notebook run top to bottom on CPU (nbclient), seconds of its
+   cells (kernel start excluded) against the grading budget, and its three slowest cells.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from nbclient import NotebookClient
 
 from course import notebooks as nbt
 from course.settings import ASSIGNMENT, NOTEBOOKS
+from course.student_time import estimate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,10 +44,27 @@ class TimedClient(NotebookClient):
         return result
 
 
+def student_minutes(names: list[str]) -> None:
+    print(f"{'aula':26s} {'duração':>8s} {'essencial':>10s} {'opcional':>9s}  situação  seções opcionais")
+    for name in names:
+        est = estimate(nbt.read(ROOT / "source" / ASSIGNMENT / f"{name}.ipynb"))
+        verdict = "cabe" if est.core <= NOTEBOOKS[name] else f"+{est.core - NOTEBOOKS[name]:.0f} min"
+        sections = "; ".join(est.optional_sections) or "—"
+        print(f"{name:26s} {NOTEBOOKS[name]:>4d} min {est.core:>6.0f} min {est.optional:>5.0f} min  "
+              f"{verdict:8s}  {sections}")
+
+
 def main() -> None:
+    args = sys.argv[1:]
+    only_estimate = "--so-estimativa" in args
+    names = [a for a in args if not a.startswith("--")] or list(NOTEBOOKS)
+    print("Tempo do aluno (estimado; modelo em course/student_time.py):")
+    student_minutes(names)
+    if only_estimate:
+        return
     # o kernel roda numa pasta temporária: o caminho dos dados precisa ser absoluto
     os.environ["COURSE_DATA_DIR"] = str(Path(os.environ.get("COURSE_DATA_DIR", "data")).resolve())
-    names = sys.argv[1:] or list(NOTEBOOKS)
+    print("\nTempo da máquina (medido, 2 núcleos de CPU):")
     print(f"{'notebook':26s} {'células (s)':>12s} {'orçamento':>10s}  células mais lentas")
     for name in names:
         nb = nbt.read(ROOT / "source" / ASSIGNMENT / f"{name}.ipynb")
