@@ -50,6 +50,7 @@ c.LockCells.lock_solution_cells = True
 # em 2 núcleos de CPU; o limite deixa folga para máquinas mais lentas e turmas em paralelo.
 c.Execute.timeout = 240
 c.Execute.interrupt_on_timeout = True
+# O nome do erro é course.execute.TIMEOUT (o relatório o reconhece por ele).
 c.Execute.error_on_timeout = {
     "ename": "TempoEsgotado",
     "evalue": "a célula passou do tempo limite de execução e foi interrompida",
@@ -71,6 +72,14 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# Limites de cada kernel no sandbox (course.sandbox.SandboxedKernelManager). Numa execução, cada um
+# pode ser trocado pela variável de ambiente ao lado (veja o README, "Segurança da correção").
+c.SandboxedKernelManager.memory_mb = 6144          # CURSO_SANDBOX_MEMORIA_MB (cgroup)
+c.SandboxedKernelManager.address_space_mb = 16384  # CURSO_SANDBOX_ENDERECOS_MB (prlimit --as)
+c.SandboxedKernelManager.cpu_seconds = 1800        # CURSO_SANDBOX_CPU_S
+c.SandboxedKernelManager.processes = 256           # CURSO_SANDBOX_PROCESSOS
+c.SandboxedKernelManager.file_size_mb = 256        # CURSO_SANDBOX_ARQUIVO_MB
+c.SandboxedKernelManager.open_files = 1024         # CURSO_SANDBOX_ARQUIVOS_ABERTOS
 # Alunos conseguem apagar células bloqueadas (ex.: no Colab): elas são restauradas.
 c.OverwriteCells.add_missing_cells = True
 c.OverwriteCells.missing_cell_notification = (

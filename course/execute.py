@@ -20,8 +20,10 @@ from traitlets import Bool, Integer
 
 from . import sandbox
 
+# Error names written into graded notebooks (the report recognises them by these names).
 DEAD = "KernelMorto"
 NOT_RUN = "CelulaNaoExecutada"
+TIMEOUT = "TempoEsgotado"  # set in nbgrader_config.py (c.Execute.error_on_timeout), which runs without course/
 
 
 def _error(ename: str, evalue: str):

@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import normalize, notebooks as nbt, sandbox
-from .execute import DEAD, NOT_RUN
+from .execute import DEAD, NOT_RUN, TIMEOUT
 from .settings import ASSIGNMENT
 from .workspace import Course
 
 ORIGINALS = "originais"
 REPORT_CSV = "relatorio_correcao.csv"
 REPORT_MD = "relatorio_correcao.md"
-TIMEOUT_ENAME = "TempoEsgotado"
+TIMEOUT_ENAME = TIMEOUT  # the name nbgrader_config.py gives a cell that timed out
 
 
 @dataclass

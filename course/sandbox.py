@@ -21,11 +21,12 @@ import tempfile
 import time
 import uuid
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
+from traitlets import Integer
 
 OPT_OUT_VAR = "CURSO_SEM_SANDBOX"
 # Each kernel runs as its own unprivileged uid (when grading runs as root), so the per-user process
@@ -50,14 +51,34 @@ class SandboxUnavailable(RuntimeError):
     pass
 
 
+# A limit set in nbgrader_config.py (`c.SandboxedKernelManager.<limit>`) can be overridden for one run
+# by the environment variable ENV_PREFIX + its suffix here (README, "Segurança da correção").
+ENV_PREFIX = "CURSO_SANDBOX_"
+ENV_OVERRIDES = {"memory_mb": "MEMORIA_MB", "address_space_mb": "ENDERECOS_MB", "cpu_seconds": "CPU_S",
+                 "processes": "PROCESSOS", "file_size_mb": "ARQUIVO_MB", "open_files": "ARQUIVOS_ABERTOS"}
+
+
 @dataclass(frozen=True)
 class Limits:
-    memory_mb: int = int(os.environ.get("CURSO_SANDBOX_MEMORIA_MB", 6144))
-    address_space_mb: int = int(os.environ.get("CURSO_SANDBOX_ENDERECOS_MB", 16384))
-    cpu_seconds: int = int(os.environ.get("CURSO_SANDBOX_CPU_S", 1800))
-    processes: int = int(os.environ.get("CURSO_SANDBOX_PROCESSOS", 256))
-    file_size_mb: int = int(os.environ.get("CURSO_SANDBOX_ARQUIVO_MB", 256))
+    memory_mb: int = 6144
+    address_space_mb: int = 16384
+    cpu_seconds: int = 1800
+    processes: int = 256
+    file_size_mb: int = 256
     open_files: int = 1024
+
+    def with_env_overrides(self, env=None) -> Limits:
+        """These limits, with the `CURSO_SANDBOX_*` environment variables that are set on top."""
+        env = os.environ if env is None else env
+        values = {}
+        for name, suffix in ENV_OVERRIDES.items():
+            raw = env.get(ENV_PREFIX + suffix, "").strip()
+            if raw:
+                try:
+                    values[name] = int(raw)
+                except ValueError:
+                    raise ValueError(f"{ENV_PREFIX + suffix}={raw!r}: o limite deve ser um número inteiro") from None
+        return replace(self, **values)
 
 
 def opted_out() -> bool:
@@ -84,6 +105,10 @@ def require() -> None:
     why = unavailable_reason()
     if why:
         raise SandboxUnavailable(INSTALL_HINT.format(why=why))
+    try:  # a mistyped override must stop the batch here, not fail every student's kernel
+        Limits().with_env_overrides()
+    except ValueError as exc:
+        raise SandboxUnavailable(str(exc)) from None
 
 
 def _system_binds() -> list[str]:
@@ -199,7 +224,7 @@ class Sandbox:
     """One kernel's sandbox: a private folder with the IPC sockets and the scratch working copy."""
 
     def __init__(self, workdir: str | os.PathLike | None, limits: Limits | None = None):
-        self.limits = limits or Limits()
+        self.limits = limits or Limits().with_env_overrides()
         self.base = Path(tempfile.mkdtemp(prefix="curso-sandbox-"))
         os.chmod(self.base, 0o711)
         self.ipc_dir = self.base / "ipc"
@@ -257,14 +282,32 @@ class Sandbox:
 
 
 class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels start inside a `Sandbox`."""
+    """A kernel manager whose kernels start inside a `Sandbox`, with the limits configured here
+    (`c.SandboxedKernelManager.memory_mb = ...` in nbgrader_config.py; `CURSO_SANDBOX_*` overrides)."""
+
+    memory_mb = Integer(Limits.memory_mb, help="Memória do kernel, em MB (cgroup, quando há um gravável); "
+                        f"variável {ENV_PREFIX}{ENV_OVERRIDES['memory_mb']}.").tag(config=True)
+    address_space_mb = Integer(Limits.address_space_mb, help="Espaço de endereçamento, em MB (prlimit --as); "
+                               f"variável {ENV_PREFIX}{ENV_OVERRIDES['address_space_mb']}.").tag(config=True)
+    cpu_seconds = Integer(Limits.cpu_seconds, help="Tempo de CPU do kernel, em segundos (prlimit --cpu); "
+                          f"variável {ENV_PREFIX}{ENV_OVERRIDES['cpu_seconds']}.").tag(config=True)
+    processes = Integer(Limits.processes, help="Processos e threads (cgroup pids.max; prlimit --nproc com folga); "
+                        f"variável {ENV_PREFIX}{ENV_OVERRIDES['processes']}.").tag(config=True)
+    file_size_mb = Integer(Limits.file_size_mb, help="Tamanho máximo de um arquivo escrito, em MB; "
+                           f"variável {ENV_PREFIX}{ENV_OVERRIDES['file_size_mb']}.").tag(config=True)
+    open_files = Integer(Limits.open_files, help="Arquivos abertos ao mesmo tempo; "
+                         f"variável {ENV_PREFIX}{ENV_OVERRIDES['open_files']}.").tag(config=True)
 
     _sandbox: Sandbox | None = None
+
+    def limits(self) -> Limits:
+        """The configured limits, with the environment's overrides on top."""
+        return Limits(**{f.name: getattr(self, f.name) for f in fields(Limits)}).with_env_overrides()
 
     async def _async_pre_start_kernel(self, **kw):
         require()
         if self._sandbox is None:
-            self._sandbox = Sandbox(kw.get("cwd"))
+            self._sandbox = Sandbox(kw.get("cwd"), self.limits())
         self.transport = "ipc"
         self.ip = str(self._sandbox.ipc_dir / "kernel")
         self.connection_file = str(self._sandbox.ipc_dir / "kernel.json")

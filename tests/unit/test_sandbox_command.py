@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,83 @@ def test_a_limit_the_cgroup_refuses_is_not_dropped_without_a_word(tmp_path, monk
         group = sandbox._Cgroup(sandbox.Limits(memory_mb=100))
     assert "limite" in str(seen[0].message) and "não foi aplicado" in str(seen[0].message)
     assert (group.dirs[0] / "pids.max").exists()  # the other limits are still set
+
+
+# --- where the limits are set: nbgrader_config.py, with CURSO_SANDBOX_* overrides ---------------------
+
+@pytest.fixture
+def no_overrides(monkeypatch):
+    for suffix in sandbox.ENV_OVERRIDES.values():
+        monkeypatch.delenv(sandbox.ENV_PREFIX + suffix, raising=False)
+
+
+def _config():
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+
+
+def test_every_limit_is_a_trait_set_in_the_config_with_a_documented_override():
+    limits = {f.name for f in fields(sandbox.Limits)}
+    traits = set(sandbox.SandboxedKernelManager.class_own_traits(config=True))
+    assert traits == limits == set(sandbox.ENV_OVERRIDES)
+    assert set(_config().SandboxedKernelManager) == limits
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for suffix in sandbox.ENV_OVERRIDES.values():
+        assert f"`{sandbox.ENV_PREFIX}{suffix}`" in readme
+
+
+def test_the_config_reaches_the_kernel_manager_through_nbgrader_execute(no_overrides, monkeypatch):
+    from nbformat.v4 import new_notebook
+    from traitlets.config import Config
+
+    from course.execute import ExecucaoProtegida
+
+    monkeypatch.delenv(sandbox.OPT_OUT_VAR, raising=False)
+    config = Config(_config())
+    config.SandboxedKernelManager.memory_mb = 100
+    config.SandboxedKernelManager.processes = 7
+    ep = ExecucaoProtegida(config=config)
+    ep.nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    km = ep.create_kernel_manager()
+    assert isinstance(km, sandbox.SandboxedKernelManager)
+    assert km.limits() == sandbox.Limits(memory_mb=100, processes=7,
+                                         **{k: v for k, v in _config().SandboxedKernelManager.items()
+                                            if k not in ("memory_mb", "processes")})
+
+
+def test_an_environment_variable_overrides_one_configured_limit(no_overrides, monkeypatch):
+    from traitlets.config import Config
+
+    km = sandbox.SandboxedKernelManager(config=Config({"SandboxedKernelManager": {"memory_mb": 100,
+                                                                                  "cpu_seconds": 60}}))
+    monkeypatch.setenv("CURSO_SANDBOX_CPU_S", " 5 ")
+    assert (km.limits().memory_mb, km.limits().cpu_seconds) == (100, 5)
+    monkeypatch.setenv("CURSO_SANDBOX_CPU_S", "")
+    assert km.limits().cpu_seconds == 60
+
+
+def test_a_malformed_override_is_refused_in_portuguese(no_overrides, monkeypatch):
+    monkeypatch.setenv("CURSO_SANDBOX_MEMORIA_MB", "6G")
+    with pytest.raises(ValueError, match="CURSO_SANDBOX_MEMORIA_MB='6G': o limite deve ser um número inteiro"):
+        sandbox.Limits().with_env_overrides()
+    if sandbox.unavailable_reason() is None:  # before grading anyone, not in every student's kernel
+        with pytest.raises(sandbox.SandboxUnavailable, match="CURSO_SANDBOX_MEMORIA_MB='6G'"):
+            sandbox.require()
+
+
+def test_a_sandbox_without_explicit_limits_reads_the_overrides_when_it_is_made(no_overrides, monkeypatch, box):
+    monkeypatch.setenv("CURSO_SANDBOX_PROCESSOS", "12")
+    b = sandbox.Sandbox(None)
+    try:
+        assert b.limits.processes == 12 and "--nproc=76" in b.command(["k"])
+    finally:
+        b.remove()
+
+
+def test_the_timeout_error_name_is_the_one_the_report_recognizes():
+    from course import execute, grading
+
+    timeout = _config().Execute.error_on_timeout
+    assert timeout["ename"] == execute.TIMEOUT == grading.TIMEOUT_ENAME
+    assert timeout["traceback"][0].startswith(execute.TIMEOUT + ":")
