@@ -1,0 +1,77 @@
+"""Where the time of grading one student goes, per lesson notebook (prints figures; not a test).
+
+Usage: COURSE_DATA_DIR=../shared/data .venv/bin/python bench/grading_profile.py [NOTEBOOK ...]
+
+Runs each source notebook (the reference solution, as a full-marks student) top to bottom with
+nbclient, as `nbgrader autograde` does (without the sandbox and nbgrader's own bookkeeping), and
+splits the seconds into: kernel start, the first code cell (imports and setup), demo cells,
+answer cells, visible checks, and hidden-test cells (their sum and the slowest one — the contract
+of docs/HIDDEN_TESTS.md is ≤ 2 s per test cell, ≤ 5 s for lesson 4's final accuracy test).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from nbclient import NotebookClient
+
+from course import notebooks as nbt
+from course.settings import ASSIGNMENT, NOTEBOOKS, ROOT
+
+PARTS = ("kernel", "setup", "demo", "answers", "checks", "hidden tests")
+
+
+def part_of(cell, first_code: bool) -> str:
+    gid = nbt.grade_id(cell) or ""
+    if nbt.is_solution(cell):
+        return "answers"
+    if nbt.is_autograded_test(cell):
+        return "hidden tests"
+    if gid.endswith("_verificacao"):
+        return "checks"
+    return "setup" if first_code else "demo"
+
+
+def profile(name: str) -> tuple[dict[str, float], list[tuple[float, str]]]:
+    nb = nbt.read(ROOT / "source" / ASSIGNMENT / f"{name}.ipynb")
+    seconds: dict[str, float] = defaultdict(float)
+    tests: list[tuple[float, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": tmp}})
+        t0 = time.perf_counter()
+        with client.setup_kernel():
+            seconds["kernel"] = time.perf_counter() - t0
+            first = True
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                t0 = time.perf_counter()
+                client.execute_cell(cell, index)
+                spent = time.perf_counter() - t0
+                part = part_of(cell, first)
+                first = False
+                seconds[part] += spent
+                if part == "hidden tests":
+                    tests.append((spent, nbt.grade_id(cell)))
+    return seconds, tests
+
+
+def main() -> None:
+    # the kernel runs in a temporary folder: the data path must be absolute
+    os.environ["COURSE_DATA_DIR"] = str(Path(os.environ.get("COURSE_DATA_DIR", "data")).resolve())
+    names = sys.argv[1:] or list(NOTEBOOKS)
+    print(f"{'notebook':26s} " + " ".join(f"{p:>12s}" for p in PARTS) + f" {'total':>8s}  slowest test cell")
+    for name in names:
+        seconds, tests = profile(name)
+        slowest = max(tests) if tests else (0.0, "—")
+        print(f"{name:26s} " + " ".join(f"{seconds[p]:12.1f}" for p in PARTS)
+              + f" {sum(seconds.values()):8.1f}  {slowest[1]} ({slowest[0]:.2f} s)")
+        print("    test cells: " + ", ".join(f"{gid} {s:.2f} s" for s, gid in tests))
+
+
+if __name__ == "__main__":
+    main()
