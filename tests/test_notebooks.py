@@ -1,7 +1,7 @@
 """Every lesson runs top to bottom on CPU, and nbgrader grades it as it should."""
 from __future__ import annotations
 
-import shutil
+import csv
 import time
 
 import nbformat
@@ -9,7 +9,7 @@ import pytest
 from nbclient import NotebookClient
 
 from conftest import ASSIGNMENT, NOTEBOOKS, ROOT
-from course import notebooks as nbt
+from course import grading, notebooks as nbt
 from course.settings import DEMO_EMPTY_STUDENT, DEMO_SOLUTION_STUDENT
 
 
@@ -74,6 +74,14 @@ def test_demo_outputs_feedback_and_grades(solved_class):
     for student in (DEMO_SOLUTION_STUDENT, DEMO_EMPTY_STUDENT):
         for name in NOTEBOOKS:
             assert (course.feedback_dir(student) / f"{name}.html").exists()
-    grades = (course.root / "grades.csv").read_text()
-    assert DEMO_SOLUTION_STUDENT in grades and DEMO_EMPTY_STUDENT in grades
-    shutil.copy(course.root / "relatorio_correcao.md", course.root / "copia.md")  # report exists
+    grades = {r["student_id"]: float(r["score"]) for r in csv.DictReader(open(course.root / "grades.csv"))}
+    assert grades[DEMO_SOLUTION_STUDENT] == 10 * len(NOTEBOOKS) and grades[DEMO_EMPTY_STUDENT] == 0
+    report = (course.root / grading.REPORT_MD).read_text(encoding="utf-8")
+    assert report.startswith("# Relatório de correção")
+    assert grading.summary_table(course, outcome) in report
+    full = f"{10 * len(NOTEBOOKS):g}/{10 * len(NOTEBOOKS):g}"
+    assert any(ln.split()[:1] == [DEMO_SOLUTION_STUDENT] and ln.split()[-1] == full for ln in report.splitlines()), \
+        report
+    rows = list(csv.DictReader(open(course.root / grading.REPORT_CSV, encoding="utf-8")))
+    assert {(r["aluno"], r["notebook"]) for r in rows if r["nota"]} == \
+        {(s, n) for s in (DEMO_SOLUTION_STUDENT, DEMO_EMPTY_STUDENT) for n in NOTEBOOKS}
