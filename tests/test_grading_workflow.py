@@ -170,17 +170,21 @@ def test_lms_zip_is_collected_mapped_graded_reported_and_safe_to_rerun(tmp_path)
 
 
 def test_grading_command_line(tmp_path):
-    """`python -m course corrigir ZIP --curso DIR`: progress bar on stderr, table on stdout, report file."""
+    """`.venv/bin/python -m course corrigir ZIP --curso DIR` on a fresh course, the venv not on PATH:
+    progress bar on stderr (and no SQLAlchemy noise), table on stdout, report file."""
     course, release, source = mini_course(tmp_path)
+    (course.root / "gradebook.db").unlink()  # as in a fresh clone: the command creates it (nbgrader runs alembic)
     zpath = tmp_path / "submissoes.zip"
     with zipfile.ZipFile(zpath, "w") as zf:
         zf.writestr("Ana Souza_101_assignsubmission_file_/00_mini.ipynb", S.ok(release, source)["00_mini.ipynb"])
+    env = dict(os.environ, PATH="/usr/bin:/bin")
     proc = subprocess.run([sys.executable, "-m", "course", "corrigir", str(zpath), "--curso", str(course.root),
                            "--limite-aluno", "180", "--limite-notebook", "90"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "101" in proc.stdout and "5/5" in proc.stdout
     assert "Corrigindo" in proc.stderr  # tqdm progress bar
+    assert "SAWarning" not in proc.stderr, proc.stderr[-3000:]
     assert (course.root / grading.REPORT_MD).exists() and (course.root / "grades.csv").exists()
 
 
