@@ -373,7 +373,8 @@ def table(report: Report) -> str:
         row[o.variant.kind][0] += o.ok
         row[o.variant.kind][1] += 1
         row["s"][0] += o.seconds
-    lines = [f"{'notebook':26s} {'exercício':34s} {'erradas rejeitadas':>19s} {'corretas aceitas':>17s} {'segundos':>9s}"]
+    lines = [f"{'notebook':26s} {'exercício':34s} {'erradas rejeitadas':>19s} {'corretas aceitas':>17s} "
+             f"{'segundos':>9s}"]
     tot = {"wrong": [0, 0], "correct": [0, 0]}
     for (notebook, cell), row in sorted(rows.items()):
         w, c = row["wrong"], row["correct"]
