@@ -36,6 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limite-aluno", type=float, default=2400, help="segundos por aluno (padrão 2400)")
     p.add_argument("--limite-notebook", type=float, default=1200, help="segundos por notebook na nova tentativa")
     p.add_argument("--curso", default=None, help="pasta do curso do nbgrader (padrão: este repositório)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="processos de correção nesta máquina (padrão: um por núcleo, quantos couberem na memória; "
+                        "1 = um aluno por vez; variável CURSO_WORKERS)")
+    p.add_argument("--cluster", default=None, metavar="ENDERECO",
+                   help="agendador do Dask que distribui a correção entre máquinas, ex.: tcp://10.0.0.5:8786 "
+                        "(variável CURSO_DASK_CLUSTER)")
+    p.add_argument("--forcar", action="store_true",
+                   help="corrige de novo também os alunos cujas entregas e versão do curso não mudaram "
+                        "(padrão: são reaproveitados de correcao_registro.json)")
 
     sub.add_parser("badges", help="reescreve os selos 'Abrir no Colab' a partir de course/settings.py")
 
@@ -44,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         from .check import check
         return 0 if check(args.notebooks, keep=args.keep) else 1
     if args.command in ("demo", "corrigir"):
-        from . import grading, sandbox
+        from . import engine, grading, sandbox
         try:
             if args.command == "demo":
                 from .demo import run_demo
@@ -57,9 +66,13 @@ def main(argv: list[str] | None = None) -> int:
                 course = Course(Path(args.curso).resolve() if args.curso else ROOT)
                 outcome = grading.grade_class(course, students=args.alunos, zip_path=args.zip,
                                               feedback=not args.sem_devolutiva,
-                                              student_limit=args.limite_aluno, notebook_limit=args.limite_notebook)
+                                              student_limit=args.limite_aluno, notebook_limit=args.limite_notebook,
+                                              workers=args.workers, cluster=args.cluster, force=args.forcar)
                 print(grading.summary_table(course, outcome))
         except sandbox.SandboxUnavailable as exc:
+            print(f"ERRO: {exc}", file=sys.stderr)
+            return 2
+        except (engine.ClusterUnavailable, ValueError) as exc:
             print(f"ERRO: {exc}", file=sys.stderr)
             return 2
         return 0

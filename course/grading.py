@@ -40,6 +40,7 @@ class Outcome:
     max_scores: dict[str, float] = field(default_factory=dict)  # notebook -> maximum
     lms: list[tuple[str, str]] = field(default_factory=list)  # (participant, what the LMS export says)
     problems: list[str] = field(default_factory=list)  # failures of the batch itself (not of a student)
+    reused: list[str] = field(default_factory=list)  # students not graded again (same files, same course)
 
 
 # --- collection ----------------------------------------------------------------------------------
@@ -198,7 +199,8 @@ def execution_notes(course: Course, student: str) -> list[normalize.Note]:
 
 def grade_class(course: Course, students: list[str] | None = None, zip_path: Path | None = None,
                 feedback: bool = True, student_limit: float = 2400, notebook_limit: float = 1200,
-                progress: bool = True) -> Outcome:
+                progress: bool = True, workers: int | None = None, cluster: str | None = None,
+                force: bool = False) -> Outcome:
     from .setup_host import ensure_bubblewrap
 
     ensure_bubblewrap()  # a fresh machine: installs bubblewrap when it is missing and we may
@@ -218,17 +220,10 @@ def grade_class(course: Course, students: list[str] | None = None, zip_path: Pat
     outcome.notes = normalize.normalize_all(submitted, ASSIGNMENT, releases, originals, students)
     todo = sorted(outcome.notes)
 
-    from tqdm.auto import tqdm
+    from . import engine  # the loop over students: serial, every core, or a Dask cluster; resume
 
-    for student in tqdm(todo, desc="Corrigindo", unit="aluno", disable=not progress, file=sys.stderr):
-        t0 = time.perf_counter()
-        if course.submission_dir(student).is_dir():
-            outcome.notes[student] += autograde_student(course, student, student_limit, notebook_limit, originals)
-            outcome.notes[student] += execution_notes(course, student)
-        else:
-            _record_zero_submission(course, student)
-        outcome.seconds[student] = time.perf_counter() - t0
-        outcome.scores[student] = course.scores(student)
+    engine.grade_students(course, todo, workers=workers, cluster=cluster, force=force, student_limit=student_limit,
+                          notebook_limit=notebook_limit, originals=originals, progress=progress, outcome=outcome)
 
     if feedback:
         graded = [s for s in todo if course.autograded_dir(s).is_dir()]
@@ -296,6 +291,9 @@ def summary_table(course: Course, outcome: Outcome) -> str:
     for path, why in outcome.skipped_files:
         lines.append(f"  [não coletado] {path}: {why}")
     lines += [f"  [erro] {problem}" for problem in outcome.problems]
+    if outcome.reused:
+        lines.append(f"  [retomada] {len(outcome.reused)} aluno(s) reaproveitado(s) de uma correção anterior "
+                     "(mesmas entregas, mesma versão do curso): " + ", ".join(sorted(outcome.reused)))
     for who, what in outcome.lms:
         lines.append(f"  [moodle] {who}: {what}")
     return "\n".join(lines)

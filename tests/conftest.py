@@ -35,6 +35,9 @@ def pytest_configure(config):
     kernel_environment()
     # memory bombs in the tests must hit a small limit, not the machine
     os.environ.setdefault("CURSO_SANDBOX_MEMORIA_MB", "2048")
+    # grading in the tests is serial unless a test asks for workers (tests/test_parallel_grading.py): the
+    # tight MINI_CONFIG timeouts assume one kernel per pytest worker on a 2-core machine
+    os.environ.setdefault("CURSO_WORKERS", "1")
     if os.environ.get("PYTEST_XDIST_WORKER"):
         # two pytest workers share the cores: one OpenMP thread per kernel, or torch's spinning
         # threads oversubscribe the CPU and a training takes several times longer
