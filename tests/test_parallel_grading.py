@@ -17,13 +17,13 @@ import pytest
 
 import submissions as S
 from conftest import MINI_LIMITS, ROOT, mini_course, place
-from course import engine, grading, notebooks as nbt, worker
+from course import engine, grading, normalize, notebooks as nbt, worker
 
 # bad submissions of every kind the worker must carry back: set aside, renamed, restored cells, Colab,
 # a kernel that dies, a cell that times out, nothing gradable
 STUDENTS = ["ok", "vazio", "json_quebrado", "sem_notebook", "nome_errado", "kernel_exit", "loop_infinito",
             "testes_apagados", "colab"]
-FEW = ["ok", "kernel_exit", "nome_errado", "json_quebrado"]
+FEW = ["ok", "kernel_exit", "json_quebrado"]
 
 
 def _class(parent: Path, students):
@@ -164,7 +164,7 @@ def test_a_worker_killed_mid_grading_is_survived_with_nothing_lost(serial, tmp_p
     marker = tmp_path / "morreu"
     monkeypatch.setenv(worker.KILL_VAR, "kernel_exit")
     monkeypatch.setenv(worker.KILL_MARKER_VAR, str(marker))
-    few = ["ok", "kernel_exit", "nome_errado"]
+    few = ["ok", "kernel_exit"]
     course = _class(tmp_path / "curso", few)
     outcome = grading.grade_class(course, progress=False, workers=2, **MINI_LIMITS)
     assert marker.exists()  # the worker grading kernel_exit did die once
@@ -174,13 +174,46 @@ def test_a_worker_killed_mid_grading_is_survived_with_nothing_lost(serial, tmp_p
     assert got["row_counts"][:2] == (len(few), len(few) * grades_per_student)  # no duplicated rows
 
 
+def test_recording_a_worker_result_twice_changes_nothing_and_keeps_manual_scores(serial, tmp_path):
+    """course.worker in this process (no Dask), course.record twice: the serial rows, no duplicates."""
+    from nbgrader.api import Gradebook
+
+    from course import record
+
+    _, _, expected = serial
+    course = _class(tmp_path / "curso", ["kernel_exit"])
+    releases = {"00_mini": nbt.read(course.release_dir / "00_mini.ipynb")}
+    originals = course.root / grading.ORIGINALS
+    normalize.normalize_all(course.root / "submitted", "modulo2", releases, originals, ["kernel_exit"])
+    outcome = grading.Outcome()
+    result = worker.grade_student("kernel_exit", worker.submission_files(course, "kernel_exit"),
+                                  worker.bundle_of(course), MINI_LIMITS["student_limit"], MINI_LIMITS["notebook_limit"])
+    for _ in range(2):
+        record.record(course, result, originals)
+    outcome.scores["kernel_exit"] = course.scores("kernel_exit")
+    outcome.notes["kernel_exit"] = record.notes_of(course, result, originals)
+    got = snapshot(course, outcome, ["kernel_exit"])
+    for key in ("scores", "gradebook", "autograded"):
+        assert got[key] == _only(expected, ["kernel_exit"])[key], key
+    per_student = expected["row_counts"][1] // expected["row_counts"][0]
+    assert got["row_counts"][:2] == (1, per_student)
+    with Gradebook(course.db_url) as gb:  # the instructor scores a cell by hand
+        grade = gb.find_grade("ex1_dobro_testes", "00_mini", "modulo2", "kernel_exit")
+        grade.manual_score = 1.5
+        gb.db.commit()
+    record.record(course, result, originals)
+    with Gradebook(course.db_url) as gb:  # as nbgrader's SaveAutoGrades: kept, and flagged for review
+        grade = gb.find_grade("ex1_dobro_testes", "00_mini", "modulo2", "kernel_exit")
+        assert (grade.manual_score, grade.needs_manual_grade) == (1.5, True)
+
+
 def _mtime(course, student):
     return (course.autograded_dir(student) / "00_mini.ipynb").stat().st_mtime_ns
 
 
 def test_an_interrupted_run_resumes_and_force_grades_again(serial, tmp_path, monkeypatch):
     _, _, expected = serial
-    few = ["kernel_exit", "ok", "vazio"]  # graded in this order
+    few = ["kernel_exit", "ok"]  # graded in this order
     course = _class(tmp_path / "curso", few)
     real, calls = grading.execution_notes, []
 
@@ -209,11 +242,10 @@ def test_an_interrupted_run_resumes_and_force_grades_again(serial, tmp_path, mon
 
     # a student who sends a new file is graded again; the others are not
     release = nbt.read(course.release_dir / "00_mini.ipynb")
-    source = nbt.read(course.source_dir / "00_mini.ipynb")
-    place(course, "vazio", S.ok(release, source))
+    place(course, "ok", S.untouched(release, None))
     changed = grading.grade_class(course, progress=False, workers=1, **MINI_LIMITS)
-    assert sorted(changed.reused) == ["kernel_exit", "ok"]
-    assert sum(s for s, _ in grading.notebook_totals(changed, "vazio").values()) == 5
+    assert changed.reused == ["kernel_exit"]
+    assert sum(s for s, _ in grading.notebook_totals(changed, "ok").values()) == 0
 
     forced = grading.grade_class(course, progress=False, workers=1, force=True, **MINI_LIMITS)
     assert forced.reused == []
