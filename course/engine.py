@@ -141,13 +141,16 @@ def _identity(value):
     return value
 
 
-def _dashboard_line(client) -> str:
-    info = client.scheduler_info()
-    count = len(info.get("workers", {}))
+def _dashboard_line(client, local: bool) -> str:
+    from importlib.util import find_spec
+
+    count = len(client.scheduler_info().get("workers", {}))
     where = f"Dask: {count} trabalhador(es), agendador em {client.scheduler.address}"
-    if "dashboard" in info.get("services", {}):
-        return f"{where}; painel em {client.dashboard_link}"
-    return f"{where}; painel indisponível (instale o pacote bokeh para tê-lo)"
+    if not local:  # the scheduler runs elsewhere: its dashboard exists if bokeh is installed there
+        return f"{where}; painel em {client.dashboard_link} (se o agendador tiver o pacote bokeh)"
+    if find_spec("bokeh") is None:
+        return f"{where}; painel indisponível (instale o pacote bokeh para tê-lo)"
+    return f"{where}; painel em {client.dashboard_link}"
 
 
 def _client(course: Course, address: str | None, n: int):
@@ -237,7 +240,7 @@ def grade_students(course: Course, students: list[str], workers: int | None = No
 
         client, local = _client(course, address, n)
         try:
-            print(_dashboard_line(client), file=sys.stderr)
+            print(_dashboard_line(client, local is not None), file=sys.stderr)
             shared = client.submit(_identity, bundle, pure=False)  # sent once; recomputed if lost
             futures = {client.submit(worker.grade_student, student, files[student], shared, student_limit,
                                      notebook_limit, pure=False, retries=2): student for student in todo}
