@@ -77,4 +77,4 @@ corrigir: venv
 	$(PY) -m course corrigir $(ZIP)
 
 limpar:
-	rm -rf submitted autograded feedback downloaded gradebook.db grades.csv relatorio_correcao.* moodle
+	rm -rf submitted autograded feedback downloaded gradebook.db grades.csv relatorio_correcao.* correcao_registro.json moodle
