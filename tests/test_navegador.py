@@ -41,6 +41,8 @@ STUB = "raise NotImplementedError()"
 # A resposta que a aluna digita: correta, mas escrita de outro jeito que a do gabarito (assim dá para
 # ver que a devolutiva mostra a resposta dela e nunca a implementação de referência).
 ANSWER = "return float(f(x + h) - f(x - h)) / (2 * h)"
+# Run → "Executar todos" sem notebook aberto, "Executar todas as células" com um notebook
+RUN_ALL = re.compile(r"^Executar (todos|todas as células)$")
 STUDENT = pwd.getpwuid(os.getuid()).pw_name  # a troca (exchange) do nbgrader conhece o aluno pelo login
 
 
@@ -227,8 +229,7 @@ def test_aluna_busca_resolve_valida_e_entrega_no_jupyterlab(navegador, turma):
         # interface em português (pacote de idioma pt-BR): o iniciador e os itens do menu Executar
         expect(page.get_by_role("tab", name="Iniciador")).to_be_visible()
         page.locator("#jp-MainMenu").get_by_role("menuitem", name=re.compile("^(Run|Executar)$")).click()
-        expect(page.locator(".lm-Menu").get_by_role(
-            "menuitem", name=re.compile("^Executar todos"))).to_be_visible()
+        expect(page.locator(".lm-Menu").get_by_role("menuitem", name=RUN_ALL)).to_be_visible()
         shot(page, "01_aluna_jupyterlab_em_portugues")
         page.keyboard.press("Escape")
 
@@ -250,8 +251,8 @@ def test_aluna_busca_resolve_valida_e_entrega_no_jupyterlab(navegador, turma):
         fetched.get_by_text(LESSON, exact=True).click()
         expect(_cells(page)).to_have_count(len(release.cells))
 
-        # Run → Executar todos: para no exercício sem resposta
-        _menu(page, "Run|Executar", re.compile("^Executar todos"))
+        # Run → Executar todas as células: para no exercício sem resposta
+        _menu(page, "Run|Executar", RUN_ALL)
         expect(_cells(page).nth(check).locator(".jp-OutputArea-output")).to_contain_text(
             "NotImplementedError", timeout=180_000)
         _no_running_cells(page)
