@@ -102,17 +102,23 @@ class Ledger:
         except (OSError, ValueError, AssertionError, AttributeError):
             self.data = {"alunos": {}}
 
-    def matches(self, student: str, files_hash: str, version: str) -> list[normalize.Note] | None:
+    def matches(self, student: str, files_hash: str, version: str, autograded: bool) -> list[normalize.Note] | None:
+        """The grading notes of an earlier run of the same files and course version (None: grade again).
+
+        `autograded`: whether the student's autograded folder is there now (it must be, if it was)."""
         entry = self.data["alunos"].get(student)
         if not entry or entry.get("arquivos") != files_hash or entry.get("versao") != version:
+            return None
+        if entry.get("corrigido", False) and not autograded:
             return None
         try:
             return [normalize.Note(**n) for n in entry.get("ocorrencias", [])]
         except TypeError:
             return None
 
-    def put(self, student: str, files_hash: str, version: str, notes: list[normalize.Note]) -> None:
-        self.data["alunos"][student] = {"arquivos": files_hash, "versao": version,
+    def put(self, student: str, files_hash: str, version: str, notes: list[normalize.Note],
+            autograded: bool = True) -> None:
+        self.data["alunos"][student] = {"arquivos": files_hash, "versao": version, "corrigido": autograded,
                                         "ocorrencias": [asdict(n) for n in notes]}
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.data, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -203,7 +209,7 @@ def grade_students(course: Course, students: list[str], workers: int | None = No
     for student in present:
         files[student] = worker.submission_files(course, student)
         earlier = None if force or student not in known else ledger.matches(
-            student, worker.files_hash(files[student]), version)
+            student, worker.files_hash(files[student]), version, course.autograded_dir(student).is_dir())
         if earlier is None:
             todo.append(student)
         else:  # graded before, same files and course version: reused
@@ -219,7 +225,8 @@ def grade_students(course: Course, students: list[str], workers: int | None = No
         outcome.notes[student] += notes
         outcome.seconds[student] = seconds
         outcome.scores[student] = course.scores(student)
-        ledger.put(student, worker.files_hash(worker.submission_files(course, student)), version, notes)
+        ledger.put(student, worker.files_hash(worker.submission_files(course, student)), version, notes,
+                   course.autograded_dir(student).is_dir())
 
     address = cluster or os.environ.get(CLUSTER_VAR, "").strip() or None
     n = 1 if address else min(chosen_workers(workers, course), max(1, len(todo)))

@@ -240,6 +240,13 @@ def test_an_interrupted_run_resumes_and_force_grades_again(serial, tmp_path, mon
     assert sorted(again.reused) == few
     assert _only(snapshot(course, again), few) == _only(expected, few)
 
+    # an autograded folder that was removed since is graded again (the feedback needs it)
+    shutil.rmtree(course.autograded_dir("kernel_exit"))
+    rebuilt = grading.grade_class(course, progress=False, workers=1, **MINI_LIMITS)
+    assert rebuilt.reused == ["ok"]
+    assert _only(snapshot(course, rebuilt), few) == _only(expected, few)
+    first = _mtime(course, "kernel_exit")
+
     # a student who sends a new file is graded again; the others are not
     release = nbt.read(course.release_dir / "00_mini.ipynb")
     place(course, "ok", S.untouched(release, None))
