@@ -46,9 +46,11 @@ def pytest_configure(config):
 
 
 # `make test` runs two pytest workers (pytest-xdist, one test file per worker at a time): the
-# longest files go first, so that both workers finish about together (variants + notebooks on one,
-# grading workflow + sandbox on the other).
-FILE_ORDER = ("test_variants", "test_grading_workflow", "test_notebooks", "test_sandbox", "test_repository")
+# longest files go first, so that both workers finish about together (the variants on one, the
+# other files one after another on the other).
+FILE_ORDER = ("test_variants", "test_mutants", "test_grading_workflow", "test_parallel_grading", "test_notebooks",
+              "test_navegador", "test_sandbox", "test_moodle", "test_host_setup", "test_distribution",
+              "test_repository")
 
 
 def pytest_collection_modifyitems(config, items):
