@@ -250,6 +250,8 @@ def test_aluna_busca_resolve_valida_e_entrega_no_jupyterlab(navegador, turma):
         fetched.get_by_text(ASSIGNMENT, exact=True).click()  # abre a lista de notebooks da tarefa
         fetched.get_by_text(LESSON, exact=True).click()
         expect(_cells(page)).to_have_count(len(release.cells))
+        # o kernel pronto antes de executar (barra de status: "Python 3 (ipykernel) | Idle")
+        expect(page.get_by_text(re.compile(r"\| (Idle|Ocioso)$")).first).to_be_visible()
 
         # Run → Executar todas as células: para no exercício sem resposta
         _menu(page, "Run|Executar", RUN_ALL)
