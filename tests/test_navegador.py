@@ -371,8 +371,9 @@ def test_devolutiva_abre_em_portugues_com_notas_e_sem_codigo_oculto(navegador, c
                                                  source.cells[[nbt.grade_id(c) for c in source.cells]
                                                               .index(EXERCISE)].source, re.S)[0].splitlines()
                  if ln.strip()]
-    visible = "\n".join(c.source for c in nbt.read(course.release_dir / f"{LESSON}.ipynb").cells)
-    hidden = [ln for ln in hidden if ln not in visible]  # linhas que a aula também mostra não contam
+    # linhas que a própria entrega traz (a aula, as respostas da aluna) não contam
+    visible = "\n".join(c.source for c in nbt.read(course.submission_dir(STUDENT) / f"{LESSON}.ipynb").cells)
+    hidden = [ln for ln in hidden if ln not in visible]
     assert hidden and reference and ANSWER not in reference
     assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
     for line in hidden + reference:
