@@ -323,7 +323,10 @@ def test_formgrader_lista_a_entrega_com_a_nota_automatica(navegador, turma, corr
     assert max_score > 0 and score == max_score, f"todas as respostas estão certas: {score}/{max_score}"
     home = turma["base"] / "instrutor"
     home.mkdir()
+    # o token na URL autentica só a página; as chamadas que ela faz à API do formgrader (XHR) levam o
+    # token no cabeçalho, como faria o cookie de uma sessão do JupyterHub
     page = navegador.new_page()
+    page.set_extra_http_headers({"Authorization": f"token {TOKEN}"})
     with jupyter("server", course.root, jupyter_env(home), turma["base"] / "formgrader.log") as url, \
             failure_shot(page, "formgrader"):
         page.goto(f"{url}/formgrader/manage_submissions/{ASSIGNMENT}?token={TOKEN}")
