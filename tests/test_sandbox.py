@@ -13,7 +13,7 @@ import pytest
 
 import submissions as S
 from conftest import ASSIGNMENT, MINI_LIMITS, ROOT, mini_course, place, total
-from course import grading, notebooks as nbt, sandbox
+from course import engine, grading, notebooks as nbt, sandbox
 
 SECRET_VAR = "SEGREDO_DO_INSTRUTOR"
 
@@ -99,7 +99,7 @@ class Listener:
 
 
 def snapshot(root, skip=("autograded", "feedback", "gradebook.db", grading.ORIGINALS, "grades.csv",
-                         grading.REPORT_CSV, grading.REPORT_MD)):
+                         grading.REPORT_CSV, grading.REPORT_MD, engine.LEDGER)):
     digest = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
