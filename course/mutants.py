@@ -237,6 +237,8 @@ class Report:
     verdicts: list[Verdict] = field(default_factory=list)
     equivalents: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)  # notebook -> ...
     problems: list[str] = field(default_factory=list)
+    # every mutant the solutions yield now (sampled or not): (notebook, cell, id)
+    generated: set[tuple[str, str, str]] = field(default_factory=set)
 
     def rows(self):
         """(notebook, cell, killed, total non-equivalent, equivalent, seconds, survivors)."""
@@ -252,7 +254,7 @@ class Report:
 
     def stale_equivalents(self) -> list[str]:
         """Equivalents recorded for mutants that no longer exist (the solution changed)."""
-        present = {(v.mutant.notebook, v.mutant.cell, v.mutant.id) for v in self.verdicts}
+        present = self.generated or {(v.mutant.notebook, v.mutant.cell, v.mutant.id) for v in self.verdicts}
         graded_cells = {(v.mutant.notebook, v.mutant.cell) for v in self.verdicts}
         return [f"{nb} {cell} {mid}" for nb, eq in self.equivalents.items() for (cell, mid) in eq
                 if (nb, cell) in graded_cells and (nb, cell, mid) not in present]
@@ -304,7 +306,8 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, quick: bool = False, 
                            variants_of=variants_of,
                            extra_config=f"c.Execute.timeout = {MUTANT_CELL_TIMEOUT}\n")
     report = Report(problems=list(outcome.problems),
-                    equivalents={n: load_equivalents(n, catalogue_dir) for n in names})
+                    equivalents={n: load_equivalents(n, catalogue_dir) for n in names},
+                    generated={(m.notebook, m.cell, m.id) for n in names for m in notebook_mutants(n)})
     for o in outcome.outcomes:
         m = chosen[(o.variant.notebook, o.variant.cell, o.variant.name)]
         report.verdicts.append(Verdict(m, o.score < o.max_score, o.seconds, f"{o.score:g}/{o.max_score:g}"))
@@ -344,8 +347,13 @@ def _run_cell(shell, source: str, timeout: float | None = None) -> str | None:
     return f"stderr: {noise[0][:150]}" if noise else None
 
 
+# the slow exercises (the MNIST training) get this long per cell in the screen
+SLOW_CELL_TIMEOUT = 300
+
+
 def _screen_notebook(name: str, source_dir: str, mutant_ids: list[str] | None, timeout: float,
-                     threads: int) -> tuple[list[tuple[str, str, bool, float, str]], list[str]]:
+                     threads: int, slow: tuple[str, ...] = ()) -> tuple[list[tuple[str, str, bool, float, str]],
+                                                                        list[str]]:
     """In a fresh process: run the notebook, and each exercise's mutants at its test cells."""
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     os.environ.setdefault("MKL_NUM_THREADS", str(threads))
@@ -375,18 +383,19 @@ def _screen_notebook(name: str, source_dir: str, mutant_ids: list[str] | None, t
         # judge the exercise's mutants once, at its last test cell
         if not exercise or gid != tests[exercise][-1]:
             continue
+        limit = max(timeout, SLOW_CELL_TIMEOUT) if exercise in slow else timeout
         for m in mutants_of(answers[exercise], name, exercise):
             if mutant_ids is not None and m.id not in mutant_ids:
                 continue
             t0 = time.perf_counter()
-            killed_by = _run_cell(shell, m.code, timeout)
+            killed_by = _run_cell(shell, m.code, limit)
             if killed_by is None:
                 for test_id in tests[exercise]:
-                    killed_by = _run_cell(shell, by_id[test_id].source, timeout)
+                    killed_by = _run_cell(shell, by_id[test_id].source, limit)
                     if killed_by:
                         break
             results.append((m.cell, m.id, killed_by is not None, time.perf_counter() - t0, killed_by or ""))
-            if _run_cell(shell, answers[exercise], timeout):  # back to the reference for what follows
+            if _run_cell(shell, answers[exercise], limit):  # back to the reference for what follows
                 problems.append(f"{name} {exercise}: a resposta de referência não rodou de novo após {m.id}")
     return results, problems
 
@@ -409,12 +418,13 @@ def screen(notebooks: list[str] | None = None, jobs: int = 1, every: int = 1, ti
         planned = {n: [m for m in ms if m.cell not in load_slow_exercises(n, catalogue_dir)]
                    for n, ms in planned.items()}
     chosen = {n: sample(ms, every) for n, ms in planned.items()}
-    report = Report(equivalents={n: load_equivalents(n, catalogue_dir) for n in names})
+    report = Report(equivalents={n: load_equivalents(n, catalogue_dir) for n in names},
+                    generated={(m.notebook, m.cell, m.id) for n in names for m in notebook_mutants(n, source_dir)})
     threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max(1, jobs), mp_context=ctx) as pool:
-        futures = {n: pool.submit(_screen_notebook, n, str(source_dir),
-                                  [m.id for m in chosen[n]], timeout, threads)
+        futures = {n: pool.submit(_screen_notebook, n, str(source_dir), [m.id for m in chosen[n]], timeout,
+                                  threads, tuple(load_slow_exercises(n, catalogue_dir)))
                    for n in names}
         for n, future in futures.items():
             results, problems = future.result()
