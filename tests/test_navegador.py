@@ -279,7 +279,12 @@ def test_aluna_busca_resolve_valida_e_entrega_no_jupyterlab(navegador, turma):
         _cells(page).nth(check).scroll_into_view_if_needed()
         shot(page, "04_aluna_resposta_digitada_e_executada")
 
+        dirty = page.locator(".lm-TabBar-tab.jp-mod-current.jp-mod-dirty")
+        expect(dirty).to_have_count(1)  # a resposta digitada ainda não foi salva
         page.keyboard.press("Control+s")
+        # espera o salvamento terminar (a aba perde a marca de modificada): o Validate salva de novo, e um
+        # segundo salvamento com o primeiro ainda em voo vê o arquivo "modificado no disco" e abre um diálogo
+        expect(dirty).to_have_count(0, timeout=30_000)
 
         # Validate (extensão do nbgrader): salva e roda o notebook inteiro num kernel novo
         page.locator(".jp-NotebookPanel:visible").get_by_role("button", name=re.compile("^Validate")).click()
