@@ -34,8 +34,9 @@ def _old_format(nb):
 
 
 def _stored_output(nb):
-    nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="x")]
-    nb.cells[1].execution_count = 1
+    cell = nb.cells[B.first_code(nb)]
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="x")]
+    cell.execution_count = 1
     return nb
 
 

@@ -100,9 +100,10 @@ def test_duplicated_answer_keeps_the_last_copy_and_duplicated_test_the_first():
 
 def test_unknown_grade_id_becomes_an_ordinary_cell():
     nb = _solved()
-    nb["cells"][1]["metadata"]["nbgrader"] = {"grade_id": "inventado", "grade": True, "points": 99}
+    i = B.first_code(nb)
+    nb["cells"][i]["metadata"]["nbgrader"] = {"grade_id": "inventado", "grade": True, "points": 99}
     repaired, changes = normalize.repair(nb, RELEASE)
-    assert "nbgrader" not in repaired.cells[1].metadata
+    assert "nbgrader" not in repaired.cells[i].metadata
     assert any("'inventado'" in ch for ch in changes)
 
 
@@ -198,7 +199,7 @@ def test_two_files_for_one_lesson_keep_the_exact_name(tmp_path):
 
 def test_a_notebook_nbformat_rejects_is_set_aside_as_invalid(tmp_path):
     nb = _solved()
-    nb["cells"][1]["metadata"]["collapsed"] = "sim"  # the schema wants a boolean
+    nb["cells"][B.first_code(nb)]["metadata"]["collapsed"] = "sim"  # the schema wants a boolean
     folder = _folder(tmp_path, {f"{B.NAME}.ipynb": _bytes(nb)})
     notes = normalize.normalize_student(folder, {B.NAME: RELEASE}, tmp_path / "originais", "ana")
     assert not (folder / f"{B.NAME}.ipynb").exists()
