@@ -64,7 +64,7 @@ c.IgnorePattern.pattern = r"(?i)warning|\d+%\|.*\|"
 # Execução protegida: cada kernel roda isolado (bubblewrap: sem rede, sem acesso ao curso, com
 # limites de memória, CPU e processos); kernel que morre ou trava não derruba a correção.
 c.Autograde.autograde_preprocessors = [
-    "course.execute.ExecucaoProtegida",
+    "course.execute.ProtectedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

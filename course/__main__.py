@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .settings import NOTEBOOK_TIME_LIMIT, STUDENT_TIME_LIMIT
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
@@ -33,8 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("zip", nargs="?", help="zip baixado do Moodle ('Baixar todas as submissões')")
     p.add_argument("--alunos", nargs="*", help="corrige só estes alunos")
     p.add_argument("--sem-devolutiva", action="store_true", help="não gera o HTML de devolutiva")
-    p.add_argument("--limite-aluno", type=float, default=2400, help="segundos por aluno (padrão 2400)")
-    p.add_argument("--limite-notebook", type=float, default=1200, help="segundos por notebook na nova tentativa")
+    p.add_argument("--limite-aluno", type=float, default=STUDENT_TIME_LIMIT,
+                   help=f"segundos por aluno (padrão {STUDENT_TIME_LIMIT})")
+    p.add_argument("--limite-notebook", type=float, default=NOTEBOOK_TIME_LIMIT,
+                   help=f"segundos por notebook na nova tentativa (padrão {NOTEBOOK_TIME_LIMIT})")
     p.add_argument("--curso", default=None, help="pasta do curso do nbgrader (padrão: este repositório)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="processos de correção nesta máquina (padrão: um por núcleo, quantos couberem na memória; "

@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from . import normalize, worker
+from .settings import NOTEBOOK_TIME_LIMIT, STUDENT_TIME_LIMIT
 from .workspace import Course
 
 LEDGER = "correcao_registro.json"
@@ -183,7 +184,8 @@ def _client(course: Course, address: str | None, n: int):
 
 
 def grade_students(course: Course, students: list[str], workers: int | None = None, cluster: str | None = None,
-                   force: bool = False, student_limit: float = 2400, notebook_limit: float = 1200,
+                   force: bool = False, student_limit: float = STUDENT_TIME_LIMIT,
+                   notebook_limit: float = NOTEBOOK_TIME_LIMIT,
                    originals: Path | None = None, progress: bool = True, outcome=None):
     """Grade these (already normalized) students into `outcome` (a grading.Outcome); return it."""
     from tqdm.auto import tqdm
@@ -257,7 +259,7 @@ def grade_students(course: Course, students: list[str], workers: int | None = No
                     result = future.result()
                 except Exception as exc:  # the worker failed for good: the batch goes on
                     outcome.notes[student].append(normalize.Note(
-                        student, "", "erro", f"não foi possível corrigir no Dask ({type(exc).__name__}: "
+                        student, "", normalize.Level.ERROR, f"não foi possível corrigir no Dask ({type(exc).__name__}: "
                                              f"{str(exc)[:300]}); rode a correção de novo para este aluno"))
                     outcome.scores[student] = course.scores(student)
                 else:

@@ -30,7 +30,7 @@ def _error(ename: str, evalue: str):
     return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-class ExecucaoProtegida(Execute):
+class ProtectedExecute(Execute):
 
     use_sandbox = Bool(True, help="Roda cada kernel no sandbox do bubblewrap.").tag(config=True)
     max_output_bytes = Integer(2_000_000, help="Máximo de bytes de saída guardados por célula.").tag(config=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import normalize, notebooks as nbt, sandbox
 from .execute import DEAD, NOT_RUN, TIMEOUT
-from .settings import ASSIGNMENT
+from .settings import ASSIGNMENT, NOTEBOOK_TIME_LIMIT, STUDENT_TIME_LIMIT
 from .workspace import Course
 
 ORIGINALS = "originais"
@@ -155,7 +155,7 @@ def autograde_student(course: Course, student: str, student_limit: float, notebo
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(folder / f"{name}.ipynb"), dest)
         _zero(course, student, name)
-        notes.append(normalize.Note(student, f"{name}.ipynb", "erro",
+        notes.append(normalize.Note(student, f"{name}.ipynb", normalize.Level.ERROR,
                                     f"{why}; nota 0 (arquivo guardado em {dest})"))
     return notes
 
@@ -173,7 +173,7 @@ def execution_notes(course: Course, student: str) -> list[normalize.Note]:
 
     def add(path, message):
         if not any(n.file == path.name and n.message == message for n in notes):
-            notes.append(normalize.Note(student, path.name, "aviso", message))
+            notes.append(normalize.Note(student, path.name, normalize.Level.WARNING, message))
 
     for path in sorted(course.autograded_dir(student).glob("*.ipynb")):
         nb = nbt.read(path)
@@ -198,7 +198,8 @@ def execution_notes(course: Course, student: str) -> list[normalize.Note]:
 # --- the whole class ----------------------------------------------------------------------------
 
 def grade_class(course: Course, students: list[str] | None = None, zip_path: Path | None = None,
-                feedback: bool = True, student_limit: float = 2400, notebook_limit: float = 1200,
+                feedback: bool = True, student_limit: float = STUDENT_TIME_LIMIT,
+                notebook_limit: float = NOTEBOOK_TIME_LIMIT,
                 progress: bool = True, workers: int | None = None, cluster: str | None = None,
                 force: bool = False) -> Outcome:
     from .setup_host import ensure_bubblewrap
@@ -233,7 +234,7 @@ def grade_class(course: Course, students: list[str] | None = None, zip_path: Pat
                 one = course.nbgrader("generate_feedback", ASSIGNMENT, "--student", student, "--force", check=False)
                 if one.returncode != 0:
                     outcome.notes[student].append(normalize.Note(
-                        student, "", "aviso", "não foi possível gerar a devolutiva em HTML"))
+                        student, "", normalize.Level.WARNING, "não foi possível gerar a devolutiva em HTML"))
     export_grades(course, outcome)
     if zip_path:
         _export_moodle(course, outcome, names)
@@ -286,7 +287,7 @@ def summary_table(course: Course, outcome: Outcome) -> str:
         lines.append(f"{student:22s} " + " ".join(f"{c:>9s}" for c in cells) + f" {got:>5g}/{out_of:<5g}")
     for student in sorted(outcome.notes):
         for note in outcome.notes[student]:
-            if note.level != "info":
+            if note.level != normalize.Level.INFO:
                 lines.append(f"  [{note.level}] {student} {note.file}: {note.message}")
     for path, why in outcome.skipped_files:
         lines.append(f"  [não coletado] {path}: {why}")

@@ -3,7 +3,7 @@
 Moodle names each student's folder `<Nome Completo>_<id do participante>_assignsubmission_file_/`
 with the uploaded files inside. The participant id becomes the nbgrader student id and the full
 name goes to the gradebook. To adapt to another LMS, change `MOODLE_PATTERN` (it must capture
-`student_id`, `file_id` and may capture `nome`) or point `ZipCollectApp.collector_plugin` at a
+`student_id`, `file_id` and may capture `name`) or point `ZipCollectApp.collector_plugin` at a
 subclass of `MoodleCollector`.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from nbgrader.plugins import FileNameCollectorPlugin
 from traitlets import Unicode
 
-MOODLE_PATTERN = (r"(?:.*/)?(?P<nome>[^/]+?)_(?P<student_id>\d+)_assignsubmission_(?:file|onlinetext)_"
+MOODLE_PATTERN = (r"(?:.*/)?(?P<name>[^/]+?)_(?P<student_id>\d+)_assignsubmission_(?:file|onlinetext)_"
                   r"/(?:.*/)?(?P<file_id>[^/]+)$")
 
 
@@ -31,7 +31,7 @@ class MoodleCollector(FileNameCollectorPlugin):
     def collect(self, submitted_file: str):
         info = super().collect(unicodedata.normalize("NFC", submitted_file))
         if info:
-            info.pop("nome", None)
+            info.pop("name", None)
         return info
 
 
@@ -52,7 +52,7 @@ def scan(extracted: Path, pattern: str = MOODLE_PATTERN) -> tuple[dict[str, str]
         elif path.suffix != ".ipynb":
             skipped.append((rel, f"não é um notebook .ipynb (aluno {info['student_id']})"))
         else:
-            names[info["student_id"]] = info.get("nome") or ""
+            names[info["student_id"]] = info.get("name") or ""
     return names, skipped
 
 

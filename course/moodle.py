@@ -32,7 +32,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import lms
+from . import lms, normalize
 from .settings import MOODLE_GRADE_MAX
 
 FOLDER = "moodle"
@@ -106,7 +106,7 @@ def not_collected(skipped: list[tuple[str, str]]) -> dict[str, tuple[str, list[s
     for path, _ in skipped:
         info = lms.match(path)
         if info:
-            name, files = out.get(info["student_id"], (info.get("nome") or "", []))
+            name, files = out.get(info["student_id"], (info.get("name") or "", []))
             out[info["student_id"]] = (name, files + [info["file_id"]])
     return out
 
@@ -115,7 +115,7 @@ def _comment(totals: dict[str, tuple[float, float]], notes, got: float, out_of: 
     items = "".join(f"<li>{html.escape(nb)}: {brazilian(s)} / {brazilian(m)}</li>" for nb, (s, m) in totals.items())
     text = (f"<p>Nota: {brazilian(got)} / {brazilian(out_of)} pontos "
             f"({brazilian(grade)} / {brazilian(MOODLE_GRADE_MAX)} no Moodle).</p><p>Por aula:</p><ul>{items}</ul>")
-    said = [n for n in notes if n.level != "info"]
+    said = [n for n in notes if n.level != normalize.Level.INFO]
     if said:
         items = "".join(f"<li>{html.escape((n.file + ': ') if n.file else '')}{html.escape(n.message)}</li>"
                         for n in said)

@@ -23,6 +23,7 @@ import json
 import re
 import shutil
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 
 import nbformat
@@ -34,12 +35,22 @@ COLAB_CELL_KEYS = ("colab", "colab_type", "outputId", "id", "executionInfo")
 NOTES_FILE = "ocorrencias.json"
 
 
+class Level(StrEnum):
+    """How much a note matters; the value is the Portuguese label the reports show."""
+    INFO = "info"        # internal detail, left out of the reports
+    WARNING = "aviso"    # the submission was changed or set aside, nothing lost
+    ERROR = "erro"       # the student loses points for it (or nothing could be graded)
+
+
 @dataclass
 class Note:
     student: str
     file: str
-    level: str  # "info", "aviso" or "erro"
+    level: Level
     message: str
+
+    def __post_init__(self):
+        self.level = Level(self.level)  # also from the JSON of ocorrencias.json / the ledger
 
 
 class Unreadable(ValueError):
@@ -218,7 +229,7 @@ def normalize_student(folder: Path, releases: dict[str, nbformat.NotebookNode], 
     def set_aside(path: Path, why: str) -> None:
         keep_original(path)
         path.unlink()
-        notes.append(Note(student, path.name, "erro",
+        notes.append(Note(student, path.name, Level.ERROR,
                           f"{why}; o arquivo foi guardado em {(keep_dir / path.name)} e não foi corrigido"))
 
     candidates: dict[str, list[tuple[Path, dict]]] = {}
@@ -255,11 +266,11 @@ def normalize_student(folder: Path, releases: dict[str, nbformat.NotebookNode], 
                 path.unlink()
             target.write_text(new_text, encoding="utf-8")
         for change in changes:
-            notes.append(Note(student, target.name, "aviso", change))
+            notes.append(Note(student, target.name, Level.WARNING, change))
 
     for name in releases:
         if not (folder / f"{name}.ipynb").exists():
-            notes.append(Note(student, f"{name}.ipynb", "erro", "notebook não entregue: nota 0"))
+            notes.append(Note(student, f"{name}.ipynb", Level.ERROR, "notebook não entregue: nota 0"))
     return notes
 
 
@@ -273,14 +284,14 @@ def normalize_all(submitted: Path, assignment: str, releases: dict[str, nbformat
             continue
         folder = student_dir / assignment
         if not folder.is_dir():
-            out[student] = [Note(student, "", "erro", f"a entrega não tem a pasta {assignment}/")]
+            out[student] = [Note(student, "", Level.ERROR, f"a entrega não tem a pasta {assignment}/")]
             continue
         notes = normalize_student(folder, releases, originals, student)
         record = originals / student / assignment / NOTES_FILE
         earlier = []
         if record.exists():
             earlier = [Note(**n) for n in json.loads(record.read_text(encoding="utf-8"))]
-        merged = notes + [n for n in earlier if n not in notes and n.level == "erro"
+        merged = notes + [n for n in earlier if n not in notes and n.level == Level.ERROR
                           and not (folder / n.file).exists() and "não entregue" not in n.message]
         if notes:
             record.parent.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,11 @@ NOTEBOOKS: dict[str, int] = {
     "04_mlp_implementacao": 75,
 }
 
+# Grading time limits (seconds): a student's whole submission, and one notebook when it is graded again
+# alone after the student's run passed STUDENT_TIME_LIMIT (`make corrigir --limite-aluno/--limite-notebook`).
+STUDENT_TIME_LIMIT = 2400
+NOTEBOOK_TIME_LIMIT = 1200
+
 # Demo students created by `make demo`.
 DEMO_SOLUTION_STUDENT = "solucao"
 DEMO_EMPTY_STUDENT = "vazio"

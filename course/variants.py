@@ -91,9 +91,19 @@ def _catalogue_data(notebook: str, directory: Path) -> dict:
     return tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+# the catalogue's keys before they were English (still read, so an old catalogue keeps working)
+_OLD_KEYS = {"slow": "lento", "stand_in": "atalho", "why": "por_que"}
+
+
+def _key(table: dict, key: str):
+    return table[key] if key in table else table[_OLD_KEYS[key]]
+
+
 def load_slow_exercises(notebook: str, directory: Path = CATALOGUE_DIR) -> dict[str, str]:
-    """exercise -> stand-in answer, for the exercises the quick mode leaves out (`[lento.<id>]`)."""
-    return {cell: entry["atalho"] for cell, entry in _catalogue_data(notebook, directory).get("lento", {}).items()}
+    """exercise -> stand-in answer, for the exercises the quick mode leaves out (`[slow.<id>]`)."""
+    data = _catalogue_data(notebook, directory)
+    slow = data.get("slow", data.get(_OLD_KEYS["slow"], {}))
+    return {cell: _key(entry, "stand_in") for cell, entry in slow.items()}
 
 
 def load_catalogue(notebook: str, directory: Path = CATALOGUE_DIR) -> list[Variant]:

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 UNIT = Path(__file__).resolve().parent / "unit"
 # Short limits for the fixture course: its cells run in milliseconds.
-MINI_CONFIG = "c.Execute.timeout = 10\nc.ExecucaoProtegida.responsive_after_timeout = 5\n"
+MINI_CONFIG = "c.Execute.timeout = 10\nc.ProtectedExecute.responsive_after_timeout = 5\n"
 MINI_LIMITS = dict(student_limit=180, notebook_limit=90)
 
 

@@ -10,14 +10,14 @@ from course import lms
 
 @pytest.mark.parametrize("path, expected", [
     ("Ana Souza_101_assignsubmission_file_/00_mini.ipynb",
-     {"nome": "Ana Souza", "student_id": "101", "file_id": "00_mini.ipynb"}),
+     {"name": "Ana Souza", "student_id": "101", "file_id": "00_mini.ipynb"}),
     ("turma/Ana Souza_101_assignsubmission_file_/sub/pasta/00_mini.ipynb",
-     {"nome": "Ana Souza", "student_id": "101", "file_id": "00_mini.ipynb"}),
+     {"name": "Ana Souza", "student_id": "101", "file_id": "00_mini.ipynb"}),
     ("Bruno de Lima_7_assignsubmission_onlinetext_/texto.html",
-     {"nome": "Bruno de Lima", "student_id": "7", "file_id": "texto.html"}),
+     {"name": "Bruno de Lima", "student_id": "7", "file_id": "texto.html"}),
     # a name with an underscore and digits: the id is the last number before the marker
     ("Carla_2_Dias_33_assignsubmission_file_/a.ipynb",
-     {"nome": "Carla_2_Dias", "student_id": "33", "file_id": "a.ipynb"}),
+     {"name": "Carla_2_Dias", "student_id": "33", "file_id": "a.ipynb"}),
 ])
 def test_moodle_paths_give_name_id_and_file(path, expected):
     assert lms.match(path) == expected
@@ -37,7 +37,7 @@ def test_other_paths_do_not_match(path):
 def test_names_in_decomposed_unicode_match_as_composed():
     """macOS zips store 'José' decomposed (e + combining accent): the name comes out composed."""
     path = unicodedata.normalize("NFD", "José Araújo_5_assignsubmission_file_/00_mini.ipynb")
-    assert lms.match(path)["nome"] == "José Araújo"
+    assert lms.match(path)["name"] == "José Araújo"
 
 
 def test_collector_plugin_gives_nbgrader_only_the_id_and_the_file():
@@ -69,5 +69,5 @@ def test_scan_maps_ids_to_names_and_says_why_a_file_is_left_out(tmp_path):
 def test_scan_accepts_another_lms_pattern(tmp_path):
     (tmp_path / "42-maria").mkdir()
     (tmp_path / "42-maria" / "00_mini.ipynb").write_text("{}")
-    pattern = r"(?P<student_id>\d+)-(?P<nome>[^/]+)/(?P<file_id>[^/]+)$"
+    pattern = r"(?P<student_id>\d+)-(?P<name>[^/]+)/(?P<file_id>[^/]+)$"
     assert lms.scan(tmp_path, pattern) == ({"42": "maria"}, [])

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from course import grading
-from course.normalize import Note
+from course.normalize import Level, Note
 from course.workspace import Course
 
 NAMES = ("01_a", "02_b")
@@ -29,12 +29,12 @@ def _outcome() -> grading.Outcome:
         "bia": {"01_a": {"t1": (0.0, 1.0), "t2": (2.0, 2.0)}},  # 02_b never graded
     }
     out.notes = {
-        "ana": [Note("ana", "01_a.ipynb", "aviso", "convertido do nbformat 4.0 para 4.5"),
-                Note("ana", "01_a.ipynb", "info", "detalhe interno")],
-        "bia": [Note("bia", "02_b.ipynb", "erro", "notebook não entregue: nota 0"),
-                Note("bia", "02_b (2).ipynb", "erro", "há mais de um arquivo para 02_b.ipynb; guardado"),
-                Note("bia", "", "aviso", "não foi possível gerar a devolutiva em HTML")],
-        "caio": [Note("caio", "", "erro", "a entrega não tem a pasta modulo2/")],
+        "ana": [Note("ana", "01_a.ipynb", Level.WARNING, "convertido do nbformat 4.0 para 4.5"),
+                Note("ana", "01_a.ipynb", Level.INFO, "detalhe interno")],
+        "bia": [Note("bia", "02_b.ipynb", Level.ERROR, "notebook não entregue: nota 0"),
+                Note("bia", "02_b (2).ipynb", Level.ERROR, "há mais de um arquivo para 02_b.ipynb; guardado"),
+                Note("bia", "", Level.WARNING, "não foi possível gerar a devolutiva em HTML")],
+        "caio": [Note("caio", "", Level.ERROR, "a entrega não tem a pasta modulo2/")],
     }
     out.skipped_files = [("leia-me.txt", "o caminho não segue o padrão do Moodle")]
     return out
@@ -116,3 +116,14 @@ def test_a_failing_nbgrader_export_is_reported_and_leaves_no_stale_grades(tmp_pa
     problems = " | ".join(outcome.problems)
     assert "grades.csv" in problems and "database is locked" in problems
     assert "database is locked" in grading.summary_table(course, outcome)
+
+
+def test_a_note_level_read_back_from_json_is_the_enum_and_an_unknown_one_is_refused():
+    import json
+    from dataclasses import asdict
+
+    note = Note("ana", "01_a.ipynb", Level.ERROR, "x")
+    again = Note(**json.loads(json.dumps(asdict(note))))
+    assert again.level is Level.ERROR and f"[{again.level}]" == "[erro]"
+    with pytest.raises(ValueError):
+        Note("ana", "", "grave", "nível que não existe")

@@ -187,13 +187,13 @@ def test_the_config_reaches_the_kernel_manager_through_nbgrader_execute(no_overr
     from nbformat.v4 import new_notebook
     from traitlets.config import Config
 
-    from course.execute import ExecucaoProtegida
+    from course.execute import ProtectedExecute
 
     monkeypatch.delenv(sandbox.OPT_OUT_VAR, raising=False)
     config = Config(_config())
     config.SandboxedKernelManager.memory_mb = 100
     config.SandboxedKernelManager.processes = 7
-    ep = ExecucaoProtegida(config=config)
+    ep = ProtectedExecute(config=config)
     ep.nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
     km = ep.create_kernel_manager()
     assert isinstance(km, sandbox.SandboxedKernelManager)

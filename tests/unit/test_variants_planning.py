@@ -1,9 +1,11 @@
 """course.variants: which exercises can change each other's score, and rounds that keep them apart."""
 from __future__ import annotations
 
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 import builders as B
+from course import variants
 from course.variants import Variant, _names, exercise_dependencies, plan_rounds
 
 # --- names a cell reads and binds -------------------------------------------------------------------
@@ -108,3 +110,11 @@ def test_independent_exercises_are_graded_together():
 
 def test_no_variants_no_rounds():
     assert plan_rounds([], DEPS) == []
+
+
+@pytest.mark.parametrize("table, stand_in", [("slow", "stand_in"), ("lento", "atalho")])
+def test_slow_exercises_are_read_with_the_english_keys_and_the_old_portuguese_ones(tmp_path, table, stand_in):
+    (tmp_path / "00_x.toml").write_text(f"[{table}.ex6_treino]\nwhy = 'treina'\n{stand_in} = 'model = 1'\n",
+                                        encoding="utf-8")
+    assert variants.load_slow_exercises("00_x", tmp_path) == {"ex6_treino": "model = 1"}
+    assert variants.load_slow_exercises("00_nenhum", tmp_path) == {}
