@@ -387,3 +387,65 @@ def test_devolutiva_abre_em_portugues_com_notas_e_sem_codigo_oculto(navegador, c
     for line in hidden + reference:
         assert line not in text, f"a devolutiva mostra código que a aluna não deveria ver: {line!r}"
     page.close()
+
+
+# --- caminhos de menu citados ------------------------------------------------------------------------
+
+# títulos da barra de menus do JupyterLab como a interface os mostra (o pt-BR 4.5 não traduz os do 4.6);
+# um caminho citado que começa por outro nome (Arquivo, Ambiente de execução…) é do Colab ou do Moodle
+LAB_MENUS = ("File", "Edit", "View", "Run", "Kernel", "Tabs", "Settings", "Help")
+QUOTED_PATH = re.compile(r"(?<![*\w])\*([^*`]{1,60}?(?:→| > )[^*`]{1,120}?)\*(?![*\w])"  # *Run → …*
+                         r"|`([^*`]{1,60}?(?:→| > )[^*`]{1,120}?)`")                       # `Run > …`
+
+
+def quoted_lab_paths() -> dict[tuple[str, ...], str]:
+    """Os caminhos de menu do JupyterLab que o README e as aulas citam (em itálico ou como código, com → ou
+    >), e onde."""
+    texts = {"README.md": (ROOT / "README.md").read_text(encoding="utf-8")}
+    for path in sorted((ROOT / "release" / ASSIGNMENT).glob("*.ipynb")):
+        texts[path.name] = "\n".join(c.source for c in nbt.read(path).cells if c.cell_type == "markdown")
+    found: dict[tuple[str, ...], str] = {}
+    for where, text in texts.items():
+        for quoted in (a or b for a, b in QUOTED_PATH.findall(text)):
+            parts = tuple(" ".join(p.split()) for p in re.split(r"→| > ", quoted))
+            if parts[0] in LAB_MENUS:
+                found.setdefault(parts, where)
+    return found
+
+
+def test_os_caminhos_de_menu_citados_existem_no_jupyterlab_em_portugues(navegador, tmp_path):
+    """Todo caminho de menu do JupyterLab que o README ou uma aula cita é o que a interface em português
+    mostra, com um notebook aberto (o caso do aluno)."""
+    from playwright.sync_api import expect
+
+    paths = quoted_lab_paths()
+    assert paths, "o README cita caminhos de menu do JupyterLab (ex.: *Run → Executar todas as células*)"
+    home = tmp_path / "home"
+    home.mkdir()
+    lab_settings(home)
+    root = tmp_path / "aulas"
+    root.mkdir()
+    shutil.copy(ROOT / "release" / ASSIGNMENT / f"{LESSON}.ipynb", root)
+    page = navegador.new_page()
+    missing = []
+    with jupyter("lab", root, jupyter_env(home), tmp_path / "lab.log") as url, failure_shot(page, "menus"):
+        page.goto(f"{url}/lab/tree/{LESSON}.ipynb?token={TOKEN}")
+        expect(_cells(page).first).to_be_visible()
+        bar = page.locator("#jp-MainMenu")
+        for path, where in sorted(paths.items()):
+            bar.get_by_role("menuitem", name=re.compile(f"^{re.escape(path[0])}$")).click()
+            for depth, label in enumerate(path[1:], start=1):
+                menu = page.locator(".lm-Menu:visible").nth(depth - 1)
+                item = menu.locator(".lm-Menu-item").filter(
+                    has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(label)}$")))
+                if item.count() == 0:
+                    shown = [t.strip() for t in menu.locator(".lm-Menu-itemLabel").all_inner_texts() if t.strip()]
+                    missing.append(f"{where}: *{' → '.join(path)}* — em “{path[depth - 1]}” há: {shown}")
+                    break
+                item.first.hover()
+                if depth < len(path) - 1:  # um submenu: espera ele abrir ao lado
+                    expect(page.locator(".lm-Menu:visible")).to_have_count(depth + 1, timeout=10_000)
+            page.keyboard.press("Escape")
+            page.keyboard.press("Escape")
+    page.close()
+    assert not missing, "caminhos de menu citados que a interface em português não mostra:\n" + "\n".join(missing)
