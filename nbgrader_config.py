@@ -72,14 +72,14 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# Limites de cada kernel no sandbox (course.sandbox.SandboxedKernelManager). Numa execução, cada um
+# Limites de cada kernel no sandbox (course.sandbox.SandboxProvisioner). Numa execução, cada um
 # pode ser trocado pela variável de ambiente ao lado (veja o README, "Segurança da correção").
-c.SandboxedKernelManager.memory_mb = 6144          # CURSO_SANDBOX_MEMORIA_MB (cgroup)
-c.SandboxedKernelManager.address_space_mb = 16384  # CURSO_SANDBOX_ENDERECOS_MB (prlimit --as)
-c.SandboxedKernelManager.cpu_seconds = 1800        # CURSO_SANDBOX_CPU_S
-c.SandboxedKernelManager.processes = 256           # CURSO_SANDBOX_PROCESSOS
-c.SandboxedKernelManager.file_size_mb = 256        # CURSO_SANDBOX_ARQUIVO_MB
-c.SandboxedKernelManager.open_files = 1024         # CURSO_SANDBOX_ARQUIVOS_ABERTOS
+c.SandboxProvisioner.memory_mb = 6144          # CURSO_SANDBOX_MEMORIA_MB (cgroup)
+c.SandboxProvisioner.address_space_mb = 16384  # CURSO_SANDBOX_ENDERECOS_MB (prlimit --as)
+c.SandboxProvisioner.cpu_seconds = 1800        # CURSO_SANDBOX_CPU_S
+c.SandboxProvisioner.processes = 256           # CURSO_SANDBOX_PROCESSOS
+c.SandboxProvisioner.file_size_mb = 256        # CURSO_SANDBOX_ARQUIVO_MB
+c.SandboxProvisioner.open_files = 1024         # CURSO_SANDBOX_ARQUIVOS_ABERTOS
 # Alunos conseguem apagar células bloqueadas (ex.: no Colab): elas são restauradas.
 c.OverwriteCells.add_missing_cells = True
 c.OverwriteCells.missing_cell_notification = (

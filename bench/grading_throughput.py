@@ -26,7 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from course import engine, grading, notebooks as nbt, variants
+from course import grading, notebooks as nbt, variants
+from course.grading import engine, gradebook
 from course.settings import ASSIGNMENT, NOTEBOOKS, ROOT
 from course.workspace import Course, scratch_course
 
@@ -83,7 +84,8 @@ def cpu() -> float:
 def totals(course: Course, students: list[str]) -> dict[str, dict[str, float]]:
     out = {}
     for student in students:
-        out[student] = {nb: round(sum(s for s, _ in g.values()), 6) for nb, g in course.scores(student).items()}
+        out[student] = {nb: round(sum(s for s, _ in g.values()), 6)
+                        for nb, g in gradebook.scores(course, student).items()}
     return out
 
 

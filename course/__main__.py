@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         from .check import check
         return 0 if check(args.notebooks, keep=args.keep) else 1
     if args.command in ("demo", "corrigir"):
-        from . import engine, grading, sandbox
+        from . import grading, sandbox
+        from .grading import engine
         try:
             if args.command == "demo":
                 from .demo import run_demo

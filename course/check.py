@@ -5,6 +5,7 @@ import shutil
 import time
 
 from . import lint, notebooks as nbt
+from .grading import gradebook
 from .settings import ASSIGNMENT, DEMO_EMPTY_STUDENT, DEMO_SOLUTION_STUDENT, ROOT
 from .workspace import scratch_course
 
@@ -29,7 +30,7 @@ def check(names: list[str], keep: bool = False) -> bool:
             if proc.returncode:
                 print(proc.stderr[-4000:])
                 ok = False
-            for nb_name, grades in course.scores(student).items():
+            for nb_name, grades in gradebook.scores(course, student).items():
                 for gid, (score, max_score) in grades.items():
                     print(f"   {nb_name:28s} {gid:40s} {score:g}/{max_score:g}")
                     expected = max_score if student == DEMO_SOLUTION_STUDENT else 0

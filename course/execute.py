@@ -39,10 +39,15 @@ class ProtectedExecute(Execute):
 
     def __init__(self, **kw):
         super().__init__(**kw)
-        if self.use_sandbox and not sandbox.opted_out():
-            self.kernel_manager_class = sandbox.SandboxedKernelManager
-        elif self.use_sandbox:
+        self._sandboxed = self.use_sandbox and not sandbox.opted_out()
+        if self.use_sandbox and not self._sandboxed:
             warnings.warn(f"{sandbox.OPT_OUT_VAR}=1: kernels de correção rodam SEM isolamento")
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        if self._sandboxed:
+            sandbox.use_sandbox(km)  # its kernels start through the course's kernel provisioner
+        return km
 
     def preprocess(self, nb, resources=None, km=None):
         self._stopped = None
@@ -75,7 +80,7 @@ class ProtectedExecute(Execute):
 
     def _limits_hit(self) -> str:
         """The sandbox limits this kernel ran into, if the sandbox can tell."""
-        box = getattr(self.km, "_sandbox", None)
+        box = sandbox.sandbox_of(self.km)
         return ", ".join(box.limit_hits()) if box is not None else ""
 
     def _stop_stuck_kernel(self) -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
 
-from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Integer
 
 OPT_OUT_VAR = "CURSO_SEM_SANDBOX"
@@ -51,7 +51,7 @@ class SandboxUnavailable(RuntimeError):
     pass
 
 
-# A limit set in nbgrader_config.py (`c.SandboxedKernelManager.<limit>`) can be overridden for one run
+# A limit set in nbgrader_config.py (`c.SandboxProvisioner.<limit>`) can be overridden for one run
 # by the environment variable ENV_PREFIX + its suffix here (README, "Segurança da correção").
 ENV_PREFIX = "CURSO_SANDBOX_"
 ENV_OVERRIDES = {"memory_mb": "MEMORIA_MB", "address_space_mb": "ENDERECOS_MB", "cpu_seconds": "CPU_S",
@@ -281,9 +281,13 @@ class Sandbox:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel manager whose kernels start inside a `Sandbox`, with the limits configured here
-    (`c.SandboxedKernelManager.memory_mb = ...` in nbgrader_config.py; `CURSO_SANDBOX_*` overrides)."""
+PROVISIONER_NAME = "curso-sandbox"  # the entry point in pyproject.toml (jupyter_client.kernel_provisioners)
+
+
+class SandboxProvisioner(LocalProvisioner):
+    """jupyter_client's kernel provisioner for the sandbox: the kernel process starts inside a `Sandbox`,
+    with the limits configured here (`c.SandboxProvisioner.memory_mb = ...` in nbgrader_config.py;
+    `CURSO_SANDBOX_*` overrides). A kernel gets it through its kernel spec (`use_sandbox(km)`)."""
 
     memory_mb = Integer(Limits.memory_mb, help="Memória do kernel, em MB (cgroup, quando há um gravável); "
                         f"variável {ENV_PREFIX}{ENV_OVERRIDES['memory_mb']}.").tag(config=True)
@@ -298,36 +302,47 @@ class SandboxedKernelManager(AsyncKernelManager):
     open_files = Integer(Limits.open_files, help="Arquivos abertos ao mesmo tempo; "
                          f"variável {ENV_PREFIX}{ENV_OVERRIDES['open_files']}.").tag(config=True)
 
-    _sandbox: Sandbox | None = None
+    sandbox: Sandbox | None = None
 
     def limits(self) -> Limits:
         """The configured limits, with the environment's overrides on top."""
         return Limits(**{f.name: getattr(self, f.name) for f in fields(Limits)}).with_env_overrides()
 
-    async def _async_pre_start_kernel(self, **kw):
+    async def pre_launch(self, **kwargs):
         require()
-        if self._sandbox is None:
-            self._sandbox = Sandbox(kw.get("cwd"), self.limits())
-        self.transport = "ipc"
-        self.ip = str(self._sandbox.ipc_dir / "kernel")
-        self.connection_file = str(self._sandbox.ipc_dir / "kernel.json")
+        km = self.parent
+        if self.sandbox is None:
+            self.sandbox = Sandbox(kwargs.get("cwd"), self.limits())
+        # the kernel's sockets: ipc files in a folder the sandbox shares with the grader
+        km.transport = "ipc"
+        km.ip = str(self.sandbox.ipc_dir / "kernel")
+        km.connection_file = str(self.sandbox.ipc_dir / "kernel.json")
         # Interrupt through the control channel: a signal to the process group would also hit
         # bubblewrap itself, which dies on SIGINT and takes the kernel with it.
         self.kernel_spec.interrupt_mode = "message"
-        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
-        if self._sandbox.drop_privileges:
-            os.chown(self.connection_file, self._sandbox.uid, self._sandbox.uid)
-        kw["cwd"] = str(self._sandbox.scratch)
-        kw.pop("env", None)  # the sandbox builds the kernel's environment itself
+        kwargs = await super().pre_launch(**kwargs)
+        if self.sandbox.drop_privileges:
+            os.chown(km.connection_file, self.sandbox.uid, self.sandbox.uid)
+        kwargs["cmd"] = self.sandbox.command(kwargs["cmd"])
+        kwargs["cwd"] = str(self.sandbox.scratch)
+        kwargs.pop("env", None)  # the sandbox builds the kernel's environment itself
         # what the kernel process prints outside the notebook (its banner, a crash) is not the
         # grader's business: cell outputs travel over the kernel protocol
-        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
-        return self._sandbox.command(kernel_cmd), kw
+        kwargs["stdout"] = kwargs["stderr"] = subprocess.DEVNULL
+        return kwargs
 
-    async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        await super()._async_cleanup_resources(restart=restart)
-        if not restart and self._sandbox is not None:
-            self._sandbox.remove()
-            self._sandbox = None
+    async def cleanup(self, restart: bool = False) -> None:
+        await super().cleanup(restart=restart)
+        if not restart and self.sandbox is not None:
+            self.sandbox.remove()
+            self.sandbox = None
 
-    cleanup_resources = _async_cleanup_resources
+
+def use_sandbox(km) -> None:
+    """Make this kernel manager start its kernels through `SandboxProvisioner` (before it starts one)."""
+    km.kernel_spec.metadata["kernel_provisioner"] = {"provisioner_name": PROVISIONER_NAME, "config": {}}
+
+
+def sandbox_of(km) -> Sandbox | None:
+    """The sandbox of this kernel manager's running kernel, if it runs in one."""
+    return getattr(getattr(km, "provisioner", None), "sandbox", None)

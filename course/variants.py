@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import notebooks as nbt
+from .grading import gradebook
 from .settings import ASSIGNMENT, ROOT
 from .workspace import Course, scratch_course
 
@@ -259,7 +260,7 @@ def _grade_rounds(course_root: Path, jobs: list[tuple[str, str, list[Variant]]],
         t0 = time.perf_counter()
         result = api.autograde(ASSIGNMENT, student)
         seconds = time.perf_counter() - t0
-        grades = course.scores(student).get(notebook, {})
+        grades = gradebook.scores(course, student).get(notebook, {})
         if not result.get("success") or not grades:
             report.problems.append(f"{notebook} {student}: nbgrader autograde falhou\n"
                                    f"{str(result.get('error') or result.get('log'))[-2000:]}")

@@ -6,8 +6,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,41 +100,6 @@ class Course:
         kernel_environment()
         cfg = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
         return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
-
-    @contextmanager
-    def gradebook(self):
-        """nbgrader's gradebook of this course, opened in this process.
-
-        nbgrader runs `alembic` from PATH when it creates a gradebook (see `kernel_environment()`),
-        and nbgrader 0.9.6 trips SQLAlchemy 2's autoflush warnings on updates: they are its own
-        business, not the instructor's, so they are silenced here."""
-        from nbgrader.api import Gradebook
-        from sqlalchemy.exc import SAWarning
-
-        kernel_environment()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SAWarning)
-            with Gradebook(self.db_url) as gb:
-                yield gb
-
-    def max_scores(self) -> dict[str, float]:
-        """notebook -> its maximum score, from the gradebook."""
-        with self.gradebook() as gb:
-            return {nb.name: float(nb.max_score) for nb in gb.find_assignment(ASSIGNMENT).notebooks}
-
-    def scores(self, student: str) -> dict[str, dict[str, tuple[float, float]]]:
-        """notebook -> grade cell id -> (score, max score), from the gradebook."""
-        from nbgrader.api import MissingEntry
-
-        out: dict[str, dict[str, tuple[float, float]]] = {}
-        with self.gradebook() as gb:
-            try:
-                submission = gb.find_submission(ASSIGNMENT, student)
-            except MissingEntry:
-                return out
-            for nb in submission.notebooks:
-                out[nb.name] = {g.name: (float(g.score), float(g.max_score)) for g in nb.grades}
-        return out
 
 
 def kernel_environment(env=None) -> dict:

@@ -17,7 +17,8 @@ import pytest
 
 import submissions as S
 from conftest import MINI_LIMITS, ROOT, mini_course, place
-from course import engine, grading, normalize, notebooks as nbt, worker
+from course import grading, normalize, notebooks as nbt
+from course.grading import autograde, engine, gradebook, worker
 
 # bad submissions of every kind the worker must carry back: set aside, renamed, restored cells, Colab,
 # a kernel that dies, a cell that times out, nothing gradable
@@ -175,10 +176,10 @@ def test_a_worker_killed_mid_grading_is_survived_with_nothing_lost(serial, tmp_p
 
 
 def test_recording_a_worker_result_twice_changes_nothing_and_keeps_manual_scores(serial, tmp_path):
-    """course.worker in this process (no Dask), course.record twice: the serial rows, no duplicates."""
+    """grading.worker in this process (no Dask), grading.record twice: the serial rows, no duplicates."""
     from nbgrader.api import Gradebook
 
-    from course import record
+    from course.grading import record
 
     _, _, expected = serial
     course = _class(tmp_path / "curso", ["kernel_exit"])
@@ -190,7 +191,7 @@ def test_recording_a_worker_result_twice_changes_nothing_and_keeps_manual_scores
                                   worker.bundle_of(course), MINI_LIMITS["student_limit"], MINI_LIMITS["notebook_limit"])
     for _ in range(2):
         record.record(course, result, originals)
-    outcome.scores["kernel_exit"] = course.scores("kernel_exit")
+    outcome.scores["kernel_exit"] = gradebook.scores(course, "kernel_exit")
     outcome.notes["kernel_exit"] = record.notes_of(course, result, originals)
     got = snapshot(course, outcome, ["kernel_exit"])
     for key in ("scores", "gradebook", "autograded"):
@@ -223,10 +224,10 @@ def test_an_interrupted_run_resumes_and_force_grades_again(serial, tmp_path, mon
             raise KeyboardInterrupt  # Ctrl-C while the second student is being graded
         return real(*args)
 
-    monkeypatch.setattr(grading, "execution_notes", interrupted)
+    monkeypatch.setattr(autograde, "execution_notes", interrupted)
     with pytest.raises(KeyboardInterrupt):
         grading.grade_class(course, progress=False, workers=1, **MINI_LIMITS)
-    monkeypatch.setattr(grading, "execution_notes", real)
+    monkeypatch.setattr(autograde, "execution_notes", real)
     first = _mtime(course, "kernel_exit")
 
     resumed = grading.grade_class(course, progress=False, workers=1, **MINI_LIMITS)

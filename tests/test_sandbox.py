@@ -13,7 +13,8 @@ import pytest
 
 import submissions as S
 from conftest import ASSIGNMENT, MINI_LIMITS, ROOT, mini_course, place, total
-from course import engine, grading, notebooks as nbt, sandbox
+from course import grading, notebooks as nbt, sandbox
+from course.grading import engine
 
 SECRET_VAR = "SEGREDO_DO_INSTRUTOR"
 

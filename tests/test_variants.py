@@ -12,6 +12,7 @@ import pytest
 
 from conftest import ASSIGNMENT, NOTEBOOKS
 from course import notebooks as nbt, variants
+from course.grading import gradebook
 from course.workspace import scratch_course
 
 
@@ -164,7 +165,7 @@ def test_grading_is_deterministic():
         for _ in range(3):
             for student in ("certo", "errado"):
                 assert api.autograde(ASSIGNMENT, student)["success"]
-            runs.append({s: course.scores(s) for s in ("certo", "errado")})
+            runs.append({s: gradebook.scores(course, s) for s in ("certo", "errado")})
     finally:
         shutil.rmtree(course.root, ignore_errors=True)
     assert runs[0] == runs[1] == runs[2]

@@ -175,9 +175,9 @@ def _config():
 
 def test_every_limit_is_a_trait_set_in_the_config_with_a_documented_override():
     limits = {f.name for f in fields(sandbox.Limits)}
-    traits = set(sandbox.SandboxedKernelManager.class_own_traits(config=True))
+    traits = set(sandbox.SandboxProvisioner.class_own_traits(config=True))
     assert traits == limits == set(sandbox.ENV_OVERRIDES)
-    assert set(_config().SandboxedKernelManager) == limits
+    assert set(_config().SandboxProvisioner) == limits
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for suffix in sandbox.ENV_OVERRIDES.values():
         assert f"`{sandbox.ENV_PREFIX}{suffix}`" in readme
@@ -191,21 +191,26 @@ def test_the_config_reaches_the_kernel_manager_through_nbgrader_execute(no_overr
 
     monkeypatch.delenv(sandbox.OPT_OUT_VAR, raising=False)
     config = Config(_config())
-    config.SandboxedKernelManager.memory_mb = 100
-    config.SandboxedKernelManager.processes = 7
+    config.SandboxProvisioner.memory_mb = 100
+    config.SandboxProvisioner.processes = 7
     ep = ProtectedExecute(config=config)
     ep.nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
     km = ep.create_kernel_manager()
-    assert isinstance(km, sandbox.SandboxedKernelManager)
-    assert km.limits() == sandbox.Limits(memory_mb=100, processes=7,
-                                         **{k: v for k, v in _config().SandboxedKernelManager.items()
+    # the kernel spec names the course's provisioner, registered as an entry point (pyproject.toml)
+    assert km.kernel_spec.metadata["kernel_provisioner"]["provisioner_name"] == sandbox.PROVISIONER_NAME
+    from jupyter_client.provisioning import KernelProvisionerFactory
+
+    provisioner = KernelProvisionerFactory.instance().create_provisioner_instance("k", km.kernel_spec, parent=km)
+    assert isinstance(provisioner, sandbox.SandboxProvisioner)
+    assert provisioner.limits() == sandbox.Limits(memory_mb=100, processes=7,
+                                         **{k: v for k, v in _config().SandboxProvisioner.items()
                                             if k not in ("memory_mb", "processes")})
 
 
 def test_an_environment_variable_overrides_one_configured_limit(no_overrides, monkeypatch):
     from traitlets.config import Config
 
-    km = sandbox.SandboxedKernelManager(config=Config({"SandboxedKernelManager": {"memory_mb": 100,
+    km = sandbox.SandboxProvisioner(config=Config({"SandboxProvisioner": {"memory_mb": 100,
                                                                                   "cpu_seconds": 60}}))
     monkeypatch.setenv("CURSO_SANDBOX_CPU_S", " 5 ")
     assert (km.limits().memory_mb, km.limits().cpu_seconds) == (100, 5)
@@ -232,8 +237,21 @@ def test_a_sandbox_without_explicit_limits_reads_the_overrides_when_it_is_made(n
 
 
 def test_the_timeout_error_name_is_the_one_the_report_recognizes():
-    from course import execute, grading
+    from course import execute
+    from course.grading import autograde
 
     timeout = _config().Execute.error_on_timeout
-    assert timeout["ename"] == execute.TIMEOUT == grading.TIMEOUT_ENAME
+    assert timeout["ename"] == execute.TIMEOUT == autograde.TIMEOUT_ENAME
     assert timeout["traceback"][0].startswith(execute.TIMEOUT + ":")
+
+
+def test_without_the_sandbox_the_kernel_spec_is_left_alone(monkeypatch):
+    from nbformat.v4 import new_notebook
+
+    from course.execute import ProtectedExecute
+
+    monkeypatch.setenv(sandbox.OPT_OUT_VAR, "1")
+    with pytest.warns(UserWarning, match="SEM isolamento"):
+        ep = ProtectedExecute()
+    ep.nb = new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}})
+    assert "kernel_provisioner" not in ep.create_kernel_manager().kernel_spec.metadata

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import warnings
 
-from course import grading
+from course.grading import gradebook
 from course.workspace import Course
 
 SA_WARNING = "sqlalchemy.exc.SAWarning"
@@ -15,8 +15,9 @@ SA_WARNING = "sqlalchemy.exc.SAWarning"
 def test_grading_works_when_the_venv_is_not_on_path(tmp_path):
     """`.venv/bin/python -m course corrigir` without activating the venv: nbgrader runs `alembic`
     from PATH when it creates the gradebook."""
-    code = ("import sys\nfrom pathlib import Path\nfrom course import grading\nfrom course.workspace import Course\n"
-            "grading.register_names(Course(Path(sys.argv[1])), {'101': 'Ana Souza'})\nprint('ok')\n")
+    code = ("import sys\nfrom pathlib import Path\nfrom course.grading import gradebook\n"
+            "from course.workspace import Course\n"
+            "gradebook.register_names(Course(Path(sys.argv[1])), {'101': 'Ana Souza'})\nprint('ok')\n")
     env = {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), "COURSE_DATA_DIR": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
@@ -34,11 +35,11 @@ def test_gradebook_updates_do_not_print_sqlalchemy_warnings(tmp_path):
         gb.add_assignment("modulo2")
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
-        grading._record_zero_submission(course, "ana")
-        grading.register_names(course, {"ana": "Ana Souza"})
+        gradebook.record_zero_submission(course, "ana")
+        gradebook.register_names(course, {"ana": "Ana Souza"})
     assert not [w for w in seen if f"{w.category.__module__}.{w.category.__name__}" == SA_WARNING], \
         [str(w.message)[:200] for w in seen]
-    assert course.scores("ana") == {}  # recorded, with no notebook graded
+    assert gradebook.scores(course, "ana") == {}  # recorded, with no notebook graded
 
 
 def test_nbgrader_commands_get_this_interpreter_first_on_path(tmp_path, monkeypatch):

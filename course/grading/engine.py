@@ -20,9 +20,10 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from . import normalize, worker
-from .settings import NOTEBOOK_TIME_LIMIT, STUDENT_TIME_LIMIT
-from .workspace import Course
+from .. import normalize
+from ..settings import NOTEBOOK_TIME_LIMIT, STUDENT_TIME_LIMIT
+from ..workspace import Course
+from . import autograde, gradebook, worker
 
 LEDGER = "correcao_registro.json"
 WORKERS_VAR = "CURSO_WORKERS"
@@ -51,8 +52,8 @@ def _memory_mb() -> int:
 
 
 def sandbox_memory_mb(course: Course | None = None) -> int:
-    """The memory one kernel may take: the course's `SandboxedKernelManager.memory_mb` (or override)."""
-    from .sandbox import Limits
+    """The memory one kernel may take: the course's `SandboxProvisioner.memory_mb` (or override)."""
+    from ..sandbox import Limits
 
     value = Limits.memory_mb
     if course is not None and (course.root / "nbgrader_config.py").exists():
@@ -60,7 +61,7 @@ def sandbox_memory_mb(course: Course | None = None) -> int:
             from traitlets.config.loader import PyFileConfigLoader
 
             cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()
-            value = int(cfg.SandboxedKernelManager.get("memory_mb", value))
+            value = int(cfg.SandboxProvisioner.get("memory_mb", value))
         except Exception:  # a config that does not load here is nbgrader's business, later
             pass
     try:
@@ -130,18 +131,6 @@ def course_version(bundle: worker.CourseBundle, student_limit: float, notebook_l
     return f"{bundle.version[:32]}-{student_limit:g}-{notebook_limit:g}"
 
 
-def _in_gradebook(course: Course) -> set[str]:
-    from nbgrader.api import MissingEntry
-
-    from .settings import ASSIGNMENT
-
-    with course.gradebook() as gb:
-        try:
-            return {s.student.id for s in gb.find_assignment(ASSIGNMENT).submissions}
-        except MissingEntry:
-            return set()
-
-
 # --- the fan-out ---------------------------------------------------------------------------------
 
 def _identity(value):
@@ -190,23 +179,23 @@ def grade_students(course: Course, students: list[str], workers: int | None = No
     """Grade these (already normalized) students into `outcome` (a grading.Outcome); return it."""
     from tqdm.auto import tqdm
 
-    from . import grading, record
+    from . import Outcome, record
 
-    outcome = outcome if outcome is not None else grading.Outcome()
-    originals = originals or course.root / grading.ORIGINALS
+    outcome = outcome if outcome is not None else Outcome()
+    originals = originals or course.root / autograde.ORIGINALS
     for student in students:
         outcome.notes.setdefault(student, [])
     present = [s for s in students if course.submission_dir(s).is_dir()]
     for student in students:
         if student not in present:  # nothing sent at all: a 0 on record, nothing to grade
-            grading._record_zero_submission(course, student)
+            gradebook.record_zero_submission(course, student)
             outcome.seconds[student] = 0.0
-            outcome.scores[student] = course.scores(student)
+            outcome.scores[student] = gradebook.scores(course, student)
 
     bundle = worker.bundle_of(course)
     version = course_version(bundle, student_limit, notebook_limit)
     ledger = Ledger(course)
-    known = _in_gradebook(course) if present and not force else set()
+    known = gradebook.students_with_submission(course) if present and not force else set()
     todo, files = [], {}
     for student in present:
         files[student] = worker.submission_files(course, student)
@@ -218,7 +207,7 @@ def grade_students(course: Course, students: list[str], workers: int | None = No
             outcome.reused.append(student)
             outcome.notes[student] += earlier
             outcome.seconds[student] = 0.0
-            outcome.scores[student] = course.scores(student)
+            outcome.scores[student] = gradebook.scores(course, student)
     if outcome.reused:
         print(f"Retomada: {len(outcome.reused)} aluno(s) já corrigido(s) com as mesmas entregas e a mesma "
               f"versão do curso foram reaproveitados (use --forcar para corrigir de novo)", file=sys.stderr)
@@ -226,7 +215,7 @@ def grade_students(course: Course, students: list[str], workers: int | None = No
     def done(student: str, notes: list[normalize.Note], seconds: float) -> None:
         outcome.notes[student] += notes
         outcome.seconds[student] = seconds
-        outcome.scores[student] = course.scores(student)
+        outcome.scores[student] = gradebook.scores(course, student)
         ledger.put(student, worker.files_hash(worker.submission_files(course, student)), version, notes,
                    course.autograded_dir(student).is_dir())
 
@@ -240,8 +229,8 @@ def grade_students(course: Course, students: list[str], workers: int | None = No
         if not address and n == 1:  # the serial path, in this course
             for student in todo:
                 t0 = time.perf_counter()
-                notes = grading.autograde_student(course, student, student_limit, notebook_limit, originals)
-                notes += grading.execution_notes(course, student)
+                notes = autograde.autograde_student(course, student, student_limit, notebook_limit, originals)
+                notes += autograde.execution_notes(course, student)
                 done(student, notes, time.perf_counter() - t0)
                 bar.update()
             return outcome
@@ -261,7 +250,7 @@ def grade_students(course: Course, students: list[str], workers: int | None = No
                     outcome.notes[student].append(normalize.Note(
                         student, "", normalize.Level.ERROR, f"não foi possível corrigir no Dask ({type(exc).__name__}: "
                                              f"{str(exc)[:300]}); rode a correção de novo para este aluno"))
-                    outcome.scores[student] = course.scores(student)
+                    outcome.scores[student] = gradebook.scores(course, student)
                 else:
                     done(student, record.record(course, result, originals), result.seconds)
                 bar.update()

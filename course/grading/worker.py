@@ -5,9 +5,9 @@ source files as bytes and the nbgrader configuration it adds to this repository'
 The grading code and `nbgrader_config.py` are this process's own checkout of the repository
 (`course.workspace.scratch_course`). The student is graded in a private scratch course — a copy of a
 template prepared once per process (`generate_release`), gradebook included — by the very functions
-of the serial path (`grading.autograde_student`, `grading.execution_notes`). The result is plain,
+of the serial path (`autograde.autograde_student`, `autograde.execution_notes`). The result is plain,
 picklable data: it needs no shared filesystem and never touches the instructor's gradebook
-(`course.record` is the only writer of that one).
+(the coordinator records it: `record`, `gradebook`).
 """
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .settings import ASSIGNMENT, ROOT
-from .workspace import Course, scratch_course
+from ..settings import ROOT
+from ..workspace import Course, scratch_course
+from . import autograde, gradebook
 
 # Test-only fault injection: the worker process grading this student dies (os._exit) right after
 # grading it, on the first attempt only (the marker file says the attempt happened).
@@ -139,25 +140,10 @@ def _copy_of(template: Course) -> Course:
     return Course(root)
 
 
-def _gradebook_rows(course: Course, student: str) -> dict:
-    from nbgrader.api import MissingEntry
-
-    with course.gradebook() as gb:
-        try:
-            sub = gb.find_submission(ASSIGNMENT, student)
-        except MissingEntry:
-            return {}
-        return {"timestamp": sub.timestamp,
-                "notebooks": {nb.name: {"late_submission_penalty": nb.late_submission_penalty,
-                                        "grades": {g.name: (g.auto_score, g.needs_manual_grade) for g in nb.grades},
-                                        "comments": {c.name: c.auto_comment for c in nb.comments}}
-                              for nb in sub.notebooks}}
-
-
 def grade_student(student: str, files: dict[str, bytes], bundle: CourseBundle, student_limit: float,
                   notebook_limit: float) -> StudentResult:
     """Grade one student in a private scratch course; return everything the coordinator records."""
-    from . import grading, sandbox
+    from .. import sandbox
 
     t0 = time.perf_counter()
     sandbox.require()
@@ -171,17 +157,18 @@ def grade_student(student: str, files: dict[str, bytes], bundle: CourseBundle, s
         for name, data in files.items():
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
-        originals = course.root / grading.ORIGINALS
-        notes = grading.autograde_student(course, student, student_limit, notebook_limit, originals)
-        notes += grading.execution_notes(course, student)
+        originals = course.root / autograde.ORIGINALS
+        notes = autograde.autograde_student(course, student, student_limit, notebook_limit, originals)
+        notes += autograde.execution_notes(course, student)
         set_aside = [n for n in course.notebook_names()
                      if f"{n}.ipynb" in files and not (folder / f"{n}.ipynb").exists()]
         present = [n for n in course.notebook_names() if (folder / f"{n}.ipynb").exists()]
         out = course.autograded_dir(student)
         autograded = ({str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
                       if out.is_dir() else None)
-        result = StudentResult(student=student, autograded=autograded, scores=course.scores(student), notes=notes,
-                               set_aside=set_aside, submitted=present, gradebook=_gradebook_rows(course, student),
+        result = StudentResult(student=student, autograded=autograded, scores=gradebook.scores(course, student),
+                               notes=notes, set_aside=set_aside, submitted=present,
+                               gradebook=gradebook.result_rows(course, student),
                                scratch_originals=str(originals), where=f"{os.uname().nodename}:{os.getpid()}")
         if os.environ.get(KILL_VAR) == student:
             marker = Path(os.environ[KILL_MARKER_VAR])
