@@ -372,10 +372,13 @@ def _screen_notebook(name: str, source_dir: str, mutant_ids: list[str] | None, t
     os.chdir(workdir)
     shell = InteractiveShell.instance()
     by_id = nbt.cells_by_grade_id(source_nb)
+    before_answer: dict[str, dict] = {}  # exercise -> the namespace just before its answer cell ran
     for cell in source_nb.cells:
         if cell.cell_type != "code":
             continue
         gid = nbt.grade_id(cell)
+        if nbt.is_solution(cell):
+            before_answer[gid] = dict(shell.user_ns)
         why = _run_cell(shell, cell.source)
         if why and nbt.is_autograded_test(cell):
             problems.append(f"{name} {gid}: a solução de referência perde os pontos ({why})")
@@ -384,10 +387,14 @@ def _screen_notebook(name: str, source_dir: str, mutant_ids: list[str] | None, t
         if not exercise or gid != tests[exercise][-1]:
             continue
         limit = max(timeout, SLOW_CELL_TIMEOUT) if exercise in slow else timeout
+        after_tests = dict(shell.user_ns)
         for m in mutants_of(answers[exercise], name, exercise):
             if mutant_ids is not None and m.id not in mutant_ids:
                 continue
             t0 = time.perf_counter()
+            # as in nbgrader, the mutant sees only what the cells above its answer defined (nothing the
+            # reference answer bound: a statement the mutant drops must not be filled in by the reference's)
+            _restore(shell, before_answer[exercise])
             killed_by = _run_cell(shell, m.code, limit)
             if killed_by is None:
                 for test_id in tests[exercise]:
@@ -395,9 +402,13 @@ def _screen_notebook(name: str, source_dir: str, mutant_ids: list[str] | None, t
                     if killed_by:
                         break
             results.append((m.cell, m.id, killed_by is not None, time.perf_counter() - t0, killed_by or ""))
-            if _run_cell(shell, answers[exercise], limit):  # back to the reference for what follows
-                problems.append(f"{name} {exercise}: a resposta de referência não rodou de novo após {m.id}")
+        _restore(shell, after_tests)  # back to the reference's state for what follows
     return results, problems
+
+
+def _restore(shell, namespace: dict) -> None:
+    shell.user_ns.clear()
+    shell.user_ns.update(namespace)
 
 
 def screen(notebooks: list[str] | None = None, jobs: int = 1, every: int = 1, timeout: float = 30,

@@ -291,8 +291,9 @@ def normalize_all(submitted: Path, assignment: str, releases: dict[str, nbformat
         earlier = []
         if record.exists():
             earlier = [Note(**n) for n in json.loads(record.read_text(encoding="utf-8"))]
-        merged = notes + [n for n in earlier if n not in notes and n.level == Level.ERROR
-                          and not (folder / n.file).exists() and "não entregue" not in n.message]
+        # what an earlier run set aside comes first, as it did then: a re-run reports in the same order
+        merged = [n for n in earlier if n not in notes and n.level == Level.ERROR
+                  and not (folder / n.file).exists() and "não entregue" not in n.message] + notes
         if notes:
             record.parent.mkdir(parents=True, exist_ok=True)
             record.write_text(json.dumps([asdict(n) for n in merged], ensure_ascii=False, indent=1),

@@ -43,7 +43,17 @@ class Course:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.root / 'gradebook.db'}"
+        """The gradebook's database, as nbgrader's `CourseDirectory` reads it from this course's
+        nbgrader_config.py: SQLite in `<root>/gradebook.db` unless `c.CourseDirectory.db_url` names another
+        (e.g. the PostgreSQL database a JupyterHub's formgrader shares)."""
+        from nbgrader.coursedir import CourseDirectory
+        from traitlets.config import Config
+        from traitlets.config.loader import PyFileConfigLoader
+
+        config = (PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
+                  if (self.root / "nbgrader_config.py").exists() else Config())
+        config.CourseDirectory.root = str(self.root)
+        return CourseDirectory(config=config).db_url
 
     def notebook_names(self) -> list[str]:
         return sorted(p.stem for p in self.source_dir.glob("*.ipynb"))

@@ -49,7 +49,7 @@ def pytest_configure(config):
 # longest files go first, so that both workers finish about together (the variants on one, the
 # other files one after another on the other).
 FILE_ORDER = ("test_variants", "test_mutants", "test_grading_workflow", "test_parallel_grading", "test_notebooks",
-              "test_navegador", "test_sandbox", "test_moodle", "test_host_setup", "test_distribution",
+              "test_navegador", "test_sandbox", "test_postgres", "test_moodle", "test_host_setup", "test_distribution",
               "test_repository")
 
 

@@ -89,6 +89,8 @@ def _course_extra_config(course: Course) -> str:
             continue
         if stripped.startswith("load_subconfig(") and "nbgrader_config.py" in stripped:
             continue
+        if stripped.startswith("c.CourseDirectory.db_url"):  # a worker's gradebook is its own (SQLite)
+            continue
         keep.append(line)
     return "".join(keep)
 

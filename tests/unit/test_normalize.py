@@ -236,3 +236,13 @@ def test_odd_student_json_is_repaired_or_set_aside_never_a_crash(tmp_path, mangl
         assert B.grade_ids(repaired) == B.grade_ids(RELEASE)
     else:
         assert any("notebook inválido" in n.message for n in notes)
+
+
+def test_a_rerun_reports_what_the_first_run_set_aside_in_the_same_order(tmp_path):
+    """The second run finds the broken file already set aside: its notes come from ocorrencias.json, first."""
+    _folder(tmp_path, {f"{B.NAME}.ipynb": b'{"cells": [', "leia-me.txt": b"oi"})
+    run = lambda: normalize.normalize_all(tmp_path / "submitted", "modulo2", {B.NAME: RELEASE},  # noqa: E731
+                                          tmp_path / "originais")
+    first = run()["ana"]
+    assert [n.message.split(" (")[0] for n in first][:1] == ["JSON inválido"]
+    assert run()["ana"] == first
