@@ -91,16 +91,35 @@ def _grading_metadata_ok(cmeta: dict) -> bool:
     return meta is None or (isinstance(meta, dict) and isinstance(meta.get("grade_id", ""), str))
 
 
-def repair(data: dict, release_nb) -> tuple[nbformat.NotebookNode, list[str]]:
-    """A valid nbformat-4.5 notebook with the release's graded structure, and what was changed."""
-    changes: list[str] = []
-    data = copy.deepcopy(data)
+# What repair() does, step by step, against nbgrader's own sanitize steps at autograde (ClearOutput,
+# DeduplicateIds, OverwriteKernelspec, OverwriteCells). Only what nbgrader does not do, or does in a way that
+# would cost the student points or crash the batch, is kept:
+#
+# - drop what is not a cell (`_drop_non_cells`): nbgrader has no step; nbformat refuses the whole file.
+# - Colab metadata off (`_clean_metadata`, `_clean_cells`): no step; those keys are invalid in nbformat 4.5.
+# - kernelspec and language_info from the release (`_clean_metadata`): OverwriteKernelspec does it at
+#   autograde, but a Colab kernelspec may lack `display_name`, and the file must validate first.
+# - source as text, valid unique cell ids (`_clean_cells`): no step; nbformat.validator.normalize would make
+#   random ids, these are deterministic (a re-run normalizes a file to the same bytes).
+# - outputs cleared (`_clear_outputs`): ClearOutput does it at autograde, but Colab outputs can be
+#   schema-invalid and the file must validate first.
+# - duplicated grade ids (`_deduplicate`): DeduplicateIds keeps the first copy; the student's answer is the
+#   LAST copy pasted, and the report says what happened.
+# - unknown grade id → ordinary cell (`_deduplicate`): no step; nothing outside the release is graded.
+# - cell type put back (`_restore_types`): OverwriteCells does it silently; here the report tells the instructor.
+# - deleted cells restored (`_restore_deleted`): OverwriteCells re-adds grade cells only, and fails (KeyError)
+#   when the cell before the missing one is a read-only cell that is missing too.
+
+
+def _drop_non_cells(data: dict, changes: list[str]) -> list[dict]:
     cells = [c for c in data.get("cells", [])
              if isinstance(c, dict) and c.get("cell_type") in ("code", "markdown", "raw")]
     if len(cells) != len(data.get("cells", [])):
         changes.append("células inválidas removidas")
+    return cells
 
-    # Colab and other front ends: metadata, ids, outputs
+
+def _clean_metadata(data: dict, release_nb, changes: list[str]) -> dict:
     meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
     if any(k in meta for k in COLAB_NOTEBOOK_KEYS):
         changes.append("metadados do Colab removidos")
@@ -112,7 +131,29 @@ def repair(data: dict, release_nb) -> tuple[nbformat.NotebookNode, list[str]]:
     minor = minor if isinstance(minor, int) else 0
     if minor < 5:
         changes.append(f"convertido do nbformat 4.{minor} para 4.5 (ids de célula)")
-    seen_ids: set[str] = set()
+    return meta
+
+
+def _clear_outputs(cell: dict) -> None:
+    if cell["cell_type"] == "code":
+        cell["outputs"] = []
+        cell["execution_count"] = None
+        cell.pop("attachments", None)
+    else:
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+
+
+def _new_id(seed: str, seen: set[str]) -> str:
+    cid = hashlib.sha1(seed.encode()).hexdigest()[:12]
+    while cid in seen:
+        cid = hashlib.sha1(cid.encode()).hexdigest()[:12]
+    return cid
+
+
+def _clean_cells(cells: list[dict], changes: list[str]) -> set[str]:
+    """Colab keys and broken nbgrader metadata off, source as text, valid unique ids, no outputs."""
+    seen: set[str] = set()
     for index, cell in enumerate(cells):
         cmeta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         for key in COLAB_CELL_KEYS:
@@ -123,27 +164,24 @@ def repair(data: dict, release_nb) -> tuple[nbformat.NotebookNode, list[str]]:
         cell["metadata"] = cmeta
         cell["source"] = _source_text(cell)
         cid = cell.get("id")
-        if not isinstance(cid, str) or not re.fullmatch(r"[a-zA-Z0-9-_]{1,64}", cid) or cid in seen_ids:
-            cid = hashlib.sha1(f"{index}:{cell['source']}".encode()).hexdigest()[:12]
-            while cid in seen_ids:
-                cid = hashlib.sha1(cid.encode()).hexdigest()[:12]
+        if not isinstance(cid, str) or not re.fullmatch(r"[a-zA-Z0-9-_]{1,64}", cid) or cid in seen:
+            cid = _new_id(f"{index}:{cell['source']}", seen)
         cell["id"] = cid
-        seen_ids.add(cid)
-        if cell["cell_type"] == "code":
-            cell["outputs"] = []
-            cell["execution_count"] = None
-            cell.pop("attachments", None)
-        else:
-            cell.pop("outputs", None)
-            cell.pop("execution_count", None)
+        seen.add(cid)
+        _clear_outputs(cell)
+    return seen
 
-    # duplicated graded cells: keep the last copy of an answer, the first of anything else
+
+def _gid(cell: dict) -> str | None:
+    return cell["metadata"].get("nbgrader", {}).get("grade_id")
+
+
+def _deduplicate(cells: list[dict], release_cells: dict, changes: list[str]) -> None:
+    """Duplicated graded cells: keep the last copy of an answer, the first of anything else; unknown ids off."""
     by_id: dict[str, list[int]] = {}
     for index, cell in enumerate(cells):
-        gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if gid:
-            by_id.setdefault(gid, []).append(index)
-    release_cells = {nbt.grade_id(c): c for c in release_nb.cells if nbt.grade_id(c)}
+        if _gid(cell):
+            by_id.setdefault(_gid(cell), []).append(index)
     for gid, places in by_id.items():
         if len(places) > 1:
             keep = places[-1] if nbt.is_solution(release_cells.get(gid, {"metadata": {}})) else places[0]
@@ -156,46 +194,53 @@ def repair(data: dict, release_nb) -> tuple[nbformat.NotebookNode, list[str]]:
             del cells[places[0]]["metadata"]["nbgrader"]
             changes.append(f"célula com id de correção desconhecido '{gid}' virou célula comum")
 
-    # graded / read-only cells: right type, and put back when deleted
-    present = {}
-    for index, cell in enumerate(cells):
-        gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if gid:
-            present[gid] = index
-    for gid, index in present.items():
+
+def _restore_types(cells: list[dict], release_cells: dict, changes: list[str]) -> None:
+    for cell in cells:
+        gid = _gid(cell)
+        if not gid:
+            continue
         wanted = release_cells[gid].cell_type
-        if cells[index]["cell_type"] != wanted:
-            changes.append(f"célula '{gid}' tinha o tipo trocado ({cells[index]['cell_type']} → {wanted}): restaurado")
-            cells[index]["cell_type"] = wanted
-            if wanted == "code":
-                cells[index].update(outputs=[], execution_count=None)
-                cells[index].pop("attachments", None)
-            else:
-                cells[index].pop("outputs", None)
-                cells[index].pop("execution_count", None)
+        if cell["cell_type"] != wanted:
+            changes.append(f"célula '{gid}' tinha o tipo trocado ({cell['cell_type']} → {wanted}): restaurado")
+            cell["cell_type"] = wanted
+            _clear_outputs(cell)
+
+
+def _restore_deleted(cells: list[dict], release_nb, release_cells: dict, seen: set[str],
+                     changes: list[str]) -> None:
+    """Graded and read-only cells the student deleted come back, after the closest earlier one still there."""
     order = [nbt.grade_id(c) for c in release_nb.cells if nbt.grade_id(c)]
     restored = []
     for position, gid in enumerate(order):
-        if gid in {c["metadata"].get("nbgrader", {}).get("grade_id") for c in cells}:
+        if gid in {_gid(c) for c in cells}:
             continue
-        # after the closest earlier graded/read-only cell still in the notebook
         at = 0
         for earlier in reversed(order[:position]):
-            found = [i for i, c in enumerate(cells)
-                     if c["metadata"].get("nbgrader", {}).get("grade_id") == earlier]
+            found = [i for i, c in enumerate(cells) if _gid(c) == earlier]
             if found:
                 at = found[0] + 1
                 break
         fresh = copy.deepcopy(dict(release_cells[gid]))
-        fresh["id"] = hashlib.sha1(f"restaurada:{gid}".encode()).hexdigest()[:12]
-        while fresh["id"] in seen_ids:
-            fresh["id"] = hashlib.sha1(fresh["id"].encode()).hexdigest()[:12]
-        seen_ids.add(fresh["id"])
+        fresh["id"] = _new_id(f"restaurada:{gid}", seen)
+        seen.add(fresh["id"])
         cells.insert(at, fresh)
         restored.append(gid)
     if restored:
         changes.append("células apagadas foram restauradas: " + ", ".join(restored))
 
+
+def repair(data: dict, release_nb) -> tuple[nbformat.NotebookNode, list[str]]:
+    """A valid nbformat-4.5 notebook with the release's graded structure, and what was changed."""
+    changes: list[str] = []
+    data = copy.deepcopy(data)
+    cells = _drop_non_cells(data, changes)
+    meta = _clean_metadata(data, release_nb, changes)
+    seen = _clean_cells(cells, changes)
+    release_cells = {nbt.grade_id(c): c for c in release_nb.cells if nbt.grade_id(c)}
+    _deduplicate(cells, release_cells, changes)
+    _restore_types(cells, release_cells, changes)
+    _restore_deleted(cells, release_nb, release_cells, seen, changes)
     data.update(cells=cells, metadata=meta, nbformat=4, nbformat_minor=5)
     nb = nbformat.from_dict(data)
     nbformat.validate(nb)
