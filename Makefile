@@ -7,7 +7,7 @@ PY          := $(VENV)/bin/python
 export COURSE_DATA_DIR ?= data
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: venv release badges demo test test-rapido test-completo variantes variantes-rapido mutantes mutantes-triagem benchmark tempos corrigir limpar
+.PHONY: venv release selos badges demo test test-rapido test-completo variantes variantes-rapido mutantes mutantes-triagem benchmark tempos corrigir limpar
 
 $(VENV)/.instalado: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,9 @@ venv: $(VENV)/.instalado
 release: venv
 	$(PY) -m nbgrader generate_assignment modulo2 --force
 
-## Reescreve os selos "Abrir no Colab" a partir de course/settings.py.
-badges: venv
-	$(PY) -m course badges
+## Reescreve os selos "Abrir no Colab" a partir de course/settings.py (`make badges` também funciona).
+selos badges: venv
+	$(PY) -m course selos
 
 ## Turma de demonstração: solucao + vazio + o que houver em submitted/; corrige, devolutiva e notas.
 demo: venv
@@ -50,19 +50,19 @@ test-completo: venv
 
 ## Testa os testes: variantes erradas e corretas de cada exercício (todas; ~15 min).
 variantes: venv
-	$(PY) -m course variants --jobs 2
+	$(PY) -m course variantes --processos 2
 
 ## O mesmo sem as variantes do treino no MNIST (o que o `make test` confere; ~8 min).
 variantes-rapido: venv
-	$(PY) -m course variants --jobs 2 --rapido
+	$(PY) -m course variantes --processos 2 --rapido
 
 ## Testa os testes com mutantes das soluções, corrigidos pelo nbgrader (meta: ≥ 95 % mortos por exercício).
 mutantes: venv
-	$(PY) -m course mutants --jobs 2
+	$(PY) -m course mutantes --processos 2
 
 ## Triagem rápida dos mutantes (um processo IPython por notebook, sem nbgrader; o `make test` roda esta).
 mutantes-triagem: venv
-	$(PY) -m course mutants --triagem --jobs 2
+	$(PY) -m course mutantes --triagem --processos 2
 
 ## Benchmark do treino no MNIST (receita do notebook x pipeline canônico).
 benchmark: venv

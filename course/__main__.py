@@ -7,25 +7,34 @@ import sys
 from .settings import NOTEBOOK_TIME_LIMIT, STUDENT_TIME_LIMIT
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("check", help="verifica notebooks-fonte: lint, geração e correção da solução e da versão vazia")
+    # Portuguese names, as the rest of what instructors and maintainers type; the earlier English ones
+    # stay as aliases (check, variants, mutants, badges; --jobs, --keep)
+    p = sub.add_parser("verificar", aliases=["check"],
+                       help="verifica notebooks-fonte: lint, geração e correção da solução e da versão vazia")
+    p.set_defaults(command="verificar")
     p.add_argument("notebooks", nargs="+")
-    p.add_argument("--keep", action="store_true", help="mantém a pasta temporária do curso")
+    p.add_argument("--manter", "--keep", dest="keep", action="store_true", help="mantém a pasta temporária do curso")
 
-    p = sub.add_parser("variants", help="testa os testes: injeta variantes erradas e corretas e corrige com o nbgrader")
+    p = sub.add_parser("variantes", aliases=["variants"],
+                       help="testa os testes: injeta variantes erradas e corretas e corrige com o nbgrader")
+    p.set_defaults(command="variantes")
     p.add_argument("notebooks", nargs="*", help="padrão: todos")
-    p.add_argument("--jobs", type=int, default=1, help="correções em paralelo")
+    p.add_argument("--processos", "--jobs", dest="jobs", type=int, default=1, help="correções em paralelo")
     p.add_argument("--rapido", action="store_true",
                    help="deixa de fora os exercícios lentos declarados no catálogo (o treino no MNIST)")
 
-    p = sub.add_parser("mutants", help="testa os testes com mutantes das soluções de referência (meta: ≥ 95 %% mortos)")
+    p = sub.add_parser("mutantes", aliases=["mutants"],
+                       help="testa os testes com mutantes das soluções de referência (meta: ≥ 95 %% mortos)")
+    p.set_defaults(command="mutantes")
     p.add_argument("notebooks", nargs="*", help="padrão: todos")
     p.add_argument("--triagem", action="store_true",
                    help="triagem rápida: um processo IPython por notebook, sem nbgrader (para quem escreve testes)")
-    p.add_argument("--jobs", type=int, default=1, help="notebooks (triagem) ou correções (nbgrader) em paralelo")
+    p.add_argument("--processos", "--jobs", dest="jobs", type=int, default=1,
+                   help="notebooks (triagem) ou correções (nbgrader) em paralelo")
     p.add_argument("--amostra", type=int, default=1, metavar="K", help="só 1 a cada K mutantes de cada exercício")
     p.add_argument("--rapido", action="store_true", help="sem os mutantes do treino no MNIST")
 
@@ -50,10 +59,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="corrige de novo também os alunos cujas entregas e versão do curso não mudaram "
                         "(padrão: são reaproveitados de correcao_registro.json)")
 
-    sub.add_parser("badges", help="reescreve os selos 'Abrir no Colab' a partir de course/settings.py")
+    p = sub.add_parser("selos", aliases=["badges"],
+                       help="reescreve os selos 'Abrir no Colab' e os links do JupyterHub a partir de course/settings.py")
+    p.set_defaults(command="selos")
 
-    args = parser.parse_args(argv)
-    if args.command == "check":
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "verificar":
         from .check import check
         return 0 if check(args.notebooks, keep=args.keep) else 1
     if args.command in ("demo", "corrigir"):
@@ -81,17 +96,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ERRO: {exc}", file=sys.stderr)
             return 2
         return 0
-    if args.command == "badges":
+    if args.command == "selos":
         from .badges import update_badges
         changed = update_badges()
         print("\n".join(f"atualizado: {p}" for p in changed) or "selos já atualizados")
         return 0
-    if args.command == "variants":
+    if args.command == "variantes":
         from . import variants
         report = variants.run(args.notebooks or None, jobs=args.jobs, quick=args.rapido)
         print(variants.table(report))
         return 0 if report.ok else 1
-    if args.command == "mutants":
+    if args.command == "mutantes":
         from . import mutants
         if args.triagem:
             report = mutants.screen(args.notebooks or None, jobs=args.jobs, every=args.amostra, quick=args.rapido)

@@ -1,4 +1,4 @@
-"""`python -m course check NOTEBOOK...`: lint, generate, autograde solution and empty versions."""
+"""`python -m course verificar NOTEBOOK...`: lint, generate, autograde solution and empty versions."""
 from __future__ import annotations
 
 import shutil

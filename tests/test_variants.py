@@ -1,6 +1,6 @@
 """Test the tests: every catalogued wrong answer loses its exercise's points, every correct one gets them.
 
-The same command for a person: `make variantes` (or `python -m course variants [NOTEBOOK...]`).
+The same command for a person: `make variantes` (or `python -m course variantes [NOTEBOOK...]`).
 `make test` grades the quick set (all but the MNIST training's variants, marked slow in the catalogue);
 the MNIST variants run in `test_mnist_training_variants` (`make test-completo`, ~8 min).
 """
