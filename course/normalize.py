@@ -184,7 +184,7 @@ def _deduplicate(cells: list[dict], release_cells: dict, changes: list[str]) -> 
             by_id.setdefault(_gid(cell), []).append(index)
     for gid, places in by_id.items():
         if len(places) > 1:
-            keep = places[-1] if nbt.is_solution(release_cells.get(gid, {"metadata": {}})) else places[0]
+            keep = places[-1] if gid in release_cells and nbt.is_solution(release_cells[gid]) else places[0]
             for index in places:
                 if index != keep:
                     del cells[index]["metadata"]["nbgrader"]

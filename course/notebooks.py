@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import is_grade, is_locked, is_solution  # noqa: F401 — cell roles, as nbgrader reads them
 
 SOLUTION_BLOCK = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
 HIDDEN_TESTS = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
@@ -29,14 +30,6 @@ def nbgrader_meta(cell) -> dict:
 
 def grade_id(cell) -> str | None:
     return nbgrader_meta(cell).get("grade_id")
-
-
-def is_solution(cell) -> bool:
-    return bool(nbgrader_meta(cell).get("solution"))
-
-
-def is_grade(cell) -> bool:
-    return bool(nbgrader_meta(cell).get("grade"))
 
 
 def is_autograded_test(cell) -> bool:
@@ -66,14 +59,6 @@ def fill_answers(student_nb, answers: dict[str, str]):
         gid = grade_id(cell)
         if is_solution(cell) and gid in answers:
             cell.source = answers[gid]
-    return nb
-
-
-def clear_outputs(nb):
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
     return nb
 
 
