@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from . import notebooks as nbt
@@ -23,29 +24,9 @@ class NbgraderFailed(RuntimeError):
 class Course:
     root: Path
 
-    # --- paths ---------------------------------------------------------------------------------
-    @property
-    def source_dir(self) -> Path:
-        return self.root / "source" / ASSIGNMENT
-
-    @property
-    def release_dir(self) -> Path:
-        return self.root / "release" / ASSIGNMENT
-
-    def submission_dir(self, student: str) -> Path:
-        return self.root / "submitted" / student / ASSIGNMENT
-
-    def autograded_dir(self, student: str) -> Path:
-        return self.root / "autograded" / student / ASSIGNMENT
-
-    def feedback_dir(self, student: str) -> Path:
-        return self.root / "feedback" / student / ASSIGNMENT
-
-    @property
-    def db_url(self) -> str:
-        """The gradebook's database, as nbgrader's `CourseDirectory` reads it from this course's
-        nbgrader_config.py: SQLite in `<root>/gradebook.db` unless `c.CourseDirectory.db_url` names another
-        (e.g. the PostgreSQL database a JupyterHub's formgrader shares)."""
+    # --- paths: as nbgrader's CourseDirectory lays them out (its directory_structure and step folders) ---
+    def coursedir(self):
+        """nbgrader's `CourseDirectory` for this course, configured by its nbgrader_config.py."""
         from nbgrader.coursedir import CourseDirectory
         from traitlets.config import Config
         from traitlets.config.loader import PyFileConfigLoader
@@ -53,7 +34,45 @@ class Course:
         config = (PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
                   if (self.root / "nbgrader_config.py").exists() else Config())
         config.CourseDirectory.root = str(self.root)
-        return CourseDirectory(config=config).db_url
+        return CourseDirectory(config=config)
+
+    @cached_property
+    def _layout(self):
+        return self.coursedir()
+
+    def _step_dir(self, step: str, student: str = ".") -> Path:
+        """`<root>/<step folder>/<student>/<assignment>`, as `CourseDirectory.format_path` builds it."""
+        cd = self._layout
+        return Path(os.path.normpath(cd.format_path(getattr(cd, f"{step}_directory"), student, ASSIGNMENT)))
+
+    @property
+    def source_dir(self) -> Path:
+        return self._step_dir("source")
+
+    @property
+    def release_dir(self) -> Path:
+        return self._step_dir("release")
+
+    @property
+    def submitted_root(self) -> Path:
+        """The folder of every student's submission (`submitted/`)."""
+        return self.root / self._layout.submitted_directory
+
+    def submission_dir(self, student: str) -> Path:
+        return self._step_dir("submitted", student)
+
+    def autograded_dir(self, student: str) -> Path:
+        return self._step_dir("autograded", student)
+
+    def feedback_dir(self, student: str) -> Path:
+        return self._step_dir("feedback", student)
+
+    @property
+    def db_url(self) -> str:
+        """The gradebook's database, as nbgrader reads it from this course's nbgrader_config.py: SQLite in
+        `<root>/gradebook.db` unless `c.CourseDirectory.db_url` names another (e.g. the PostgreSQL database a
+        JupyterHub's formgrader shares)."""
+        return self.coursedir().db_url
 
     def notebook_names(self) -> list[str]:
         return sorted(p.stem for p in self.source_dir.glob("*.ipynb"))

@@ -68,7 +68,7 @@ def grade_class(course: Course, students: list[str] | None = None, zip_path: Pat
     if zip_path:
         names, outcome.skipped_files = collect_zip(course, Path(zip_path))
         gradebook.register_names(course, names)
-    submitted = course.root / "submitted"
+    submitted = course.submitted_root
     submitted.mkdir(exist_ok=True)
     releases = {n: nbt.read(course.release_dir / f"{n}.ipynb") for n in course.notebook_names()}
     outcome.max_scores = gradebook.max_scores(course)

@@ -75,3 +75,16 @@ def test_nbgrader_apps_loading_the_course_config_print_no_sqlalchemy_warnings(tm
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
     assert "SAWarning" not in proc.stderr, proc.stderr[-2000:]
+
+
+def test_course_paths_follow_nbgraders_course_directory(tmp_path):
+    """Folders and database as nbgrader's CourseDirectory lays them out, also when the config moves them."""
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()  # noqa\nc.CourseDirectory.submitted_directory = "
+                                                 "'entregas'\nc.CourseDirectory.db_url = 'sqlite:////x/notas.db'\n")
+    course = Course(tmp_path)
+    assert course.submitted_root == tmp_path / "entregas"
+    assert course.submission_dir("ana") == tmp_path / "entregas" / "ana" / "modulo2"
+    assert course.source_dir == tmp_path / "source" / "modulo2"
+    assert course.autograded_dir("ana") == tmp_path / "autograded" / "ana" / "modulo2"
+    assert course.db_url == "sqlite:////x/notas.db"
+    assert Course(tmp_path / "outro").db_url == f"sqlite:///{tmp_path / 'outro' / 'gradebook.db'}"
