@@ -7,7 +7,7 @@ PY          := $(VENV)/bin/python
 export COURSE_DATA_DIR ?= data
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: venv release selos badges demo test test-rapido test-completo variantes variantes-rapido mutantes mutantes-triagem benchmark tempos corrigir limpar
+.PHONY: captura-tensorboard venv release selos badges demo test test-rapido test-completo variantes variantes-rapido mutantes mutantes-triagem benchmark tempos corrigir limpar
 
 $(VENV)/.instalado: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ benchmark: venv
 ## Tempo de cada aula de cima a baixo, com as células mais lentas.
 tempos: venv
 	$(PY) bench/tempos_notebooks.py
+
+## Captura do painel do TensorBoard da aula 2.4, anexada ao notebook-fonte (depois: make release).
+captura-tensorboard: venv
+	$(PY) bench/tensorboard_screenshot.py --anexar
 
 ## Corrige uma turma a partir do zip baixado do AVA: make corrigir ZIP=caminho/do/arquivo.zip
 corrigir: venv

@@ -7,9 +7,9 @@ Uso (na raiz do repositório):
 
 - Sem `--logdir`, executa o notebook-fonte da aula 2.4 (sem as marcas do nbgrader) numa pasta temporária, só
   até a célula que lista os experimentos (`s8-abrir-codigo`), e usa o `runs/` que ele gravou.
-- Sobe `tensorboard --logdir … --port <livre> --host 127.0.0.1` como subprocesso (só local; esta versão recusa `--bind_all=false`), abre a aba de escalares no
-  Chromium do Debian (`/usr/bin/chromium`, via Playwright; nenhum navegador é baixado), espera os gráficos
-  aparecerem e salva um PNG de 1100 × 650 (menos de 200 KB).
+- Sobe `tensorboard --logdir … --port <livre> --host 127.0.0.1` como subprocesso (só local; esta versão
+  recusa `--bind_all=false`), abre a aba de escalares no Chromium do Debian (`/usr/bin/chromium`, via
+  Playwright; nenhum navegador é baixado), espera os gráficos aparecerem e salva um PNG de 1100 × 650 (menos de 200 KB).
 - Com `--anexar`, grava o PNG como anexo (`attachment:tensorboard.png`) da célula markdown `s8` do
   notebook-fonte, no lugar da imagem anterior.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import os
 import shutil
 import socket
 import subprocess

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -82,6 +83,9 @@ def test_config_alone_generates_the_same_release(tmp_path):
     assert "SEU CÓDIGO AQUI" in generated.decode()
 
 
+SOLUTION_BLOCKS = re.compile(r"### BEGIN SOLUTION.*?### END SOLUTION", re.S)
+
+
 def _secret_lines(source) -> set[str]:
     """Long code lines that only solutions and hidden tests contain."""
     secret: set[str] = set()
@@ -91,7 +95,9 @@ def _secret_lines(source) -> set[str]:
             blocks.append(cell.source.split("### BEGIN SOLUTION", 1)[1].split("### END SOLUTION", 1)[0])
         secret |= {ln.strip() for b in blocks for ln in b.splitlines()
                    if len(ln.strip()) > 25 and not ln.strip().startswith("#")}
-    public = "\n".join(c.source for c in source.cells if not nbt.is_solution(c) and not nbt.is_autograded_test(c))
+    # what the student is given: ordinary cells, and the scaffold around the solution blocks of an answer cell
+    public = "\n".join(SOLUTION_BLOCKS.sub("", c.source) if nbt.is_solution(c) else c.source
+                       for c in source.cells if not nbt.is_autograded_test(c))
     return {ln for ln in secret if ln not in public}
 
 
