@@ -26,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--processos", "--jobs", dest="jobs", type=int, default=1, help="correções em paralelo")
     p.add_argument("--rapido", action="store_true",
                    help="deixa de fora os exercícios lentos declarados no catálogo (o treino no MNIST)")
+    p.add_argument("--comparar-demonstracoes", action="store_true",
+                   help="corrige o catálogo duas vezes, pulando e executando as células de demonstração "
+                        "marcadas (pular-na-correcao), e confere que nenhuma nota muda")
+    p.add_argument("--rodadas", type=int, default=None, metavar="K",
+                   help="só as K primeiras submissões planejadas de cada notebook")
 
     p = sub.add_parser("mutantes", aliases=["mutants"],
                        help="testa os testes com mutantes das soluções de referência (meta: ≥ 95 %% mortos)")
@@ -103,7 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "variantes":
         from . import variants
-        report = variants.run(args.notebooks or None, jobs=args.jobs, quick=args.rapido)
+        if args.comparar_demonstracoes:
+            comparison = variants.compare_demo_skipping(args.notebooks or None, jobs=args.jobs, quick=args.rapido,
+                                                        rounds=args.rodadas)
+            print(comparison.table())
+            return 0 if comparison.ok else 1
+        report = variants.run(args.notebooks or None, jobs=args.jobs, quick=args.rapido, rounds=args.rodadas)
         print(variants.table(report))
         return 0 if report.ok else 1
     if args.command == "mutantes":

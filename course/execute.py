@@ -7,18 +7,23 @@
 - A cell that times out and leaves the kernel unresponsive (it ignored the interrupt) is treated
   the same way, instead of making every later cell wait for its own timeout.
 - Output is capped per cell while it arrives, so a flood of prints cannot exhaust the grader's memory.
+- During `nbgrader autograde` only, the demo cells marked in the source notebook that no cell run
+  after them depends on are not run (`course.demos`; `skip_demo_cells`).
 """
 from __future__ import annotations
 
+import os
 import warnings
+from pathlib import Path
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbformat.v4 import new_output
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
-from . import sandbox
+from . import demos, notebooks as nbt, sandbox
 
 # Error names written into graded notebooks (the report recognises them by these names).
 DEAD = "KernelMorto"
@@ -49,12 +54,36 @@ class ProtectedExecute(Execute):
             sandbox.use_sandbox(km)  # its kernels start through the course's kernel provisioner
         return km
 
+    skip_demo_cells = Bool(
+        True, help="Na correção automática (NBGRADER_EXECUTION=autograde), não executa as células de "
+                   "demonstração marcadas no notebook fonte com a etiqueta pular-na-correcao das quais "
+                   "nenhuma célula executada depois depende (course/demos.py).").tag(config=True)
+
     def preprocess(self, nb, resources=None, km=None):
         self._stopped = None
+        self._skipped = self._demo_cells(nb, resources or {})
         return super().preprocess(nb, resources, km)
+
+    def _demo_cells(self, nb, resources) -> set[int]:
+        """The cells of this submission that autograde leaves unrun (none outside autograde)."""
+        info = resources.get("nbgrader", {})
+        if not self.skip_demo_cells or os.environ.get(demos.EXECUTION_VAR) != "autograde" or not info:
+            return set()
+        coursedir = CourseDirectory(config=self.config)
+        path = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"])) \
+            / f"{info['notebook']}.ipynb"
+        try:
+            marked = demos.marked_sources(nbt.read(path))
+        except (OSError, ValueError):  # no source notebook here (or unreadable): every cell runs
+            return set()
+        return demos.skipped(nb, marked)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
+            return cell, resources
+        if index in getattr(self, "_skipped", ()) and not self._stopped:
+            cell.outputs = [new_output("stream", name="stdout", text=demos.NOTE)]
+            cell.execution_count = None
             return cell, resources
         if self._stopped:
             cell.outputs = [_error(NOT_RUN, f"não executada: {self._stopped}")]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import notebooks as nbt, pedagogy
+from . import demos, notebooks as nbt, pedagogy
 from .settings import colab_url
 
 TEST_SUFFIX = "_testes"
@@ -88,5 +88,6 @@ def lint_source(path: Path) -> list[str]:
         elif len(code) > MAX_VISIBLE_TEST_LINES:
             problems.append(f"{gid}: {len(code)} linhas de código fora do bloco oculto (máx. "
                             f"{MAX_VISIBLE_TEST_LINES}): os testes devem ficar ocultos")
+    problems.extend(demos.problems(nb))
     problems.extend(pedagogy.lesson_problems(nb, Path(path).stem))
     return problems

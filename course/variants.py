@@ -18,7 +18,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import shutil
-import symtable
 import time
 import tomllib
 import warnings
@@ -27,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import notebooks as nbt
+from . import cellnames, demos, notebooks as nbt
 from .grading import gradebook
 from .settings import ASSIGNMENT, ROOT
 from .workspace import Course, scratch_course
@@ -81,6 +80,12 @@ class Report:
     problems: list[str] = field(default_factory=list)
     # exercises left out by the quick mode: (notebook, exercise, number of variants not graded)
     skipped: list[tuple[str, str, int]] = field(default_factory=list)
+    # per graded submission: every test cell's (score, max score), and how many demo cells autograde
+    # left unrun (`course.demos`)
+    grades: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    demos_skipped: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    notebooks: dict[str, str] = field(default_factory=dict)  # submission -> its notebook
 
     @property
     def ok(self) -> bool:
@@ -131,41 +136,6 @@ def load_rules(notebook: str, directory: Path = CATALOGUE_DIR) -> list[Rule]:
 
 # --- dependencies between exercises --------------------------------------------------------------
 
-def _python(source: str) -> str:
-    """A cell's code as plain Python (IPython magics turned into calls)."""
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    return TransformerManager().transform_cell(source)
-
-
-def _names(code: str) -> tuple[set[str], set[str]]:
-    """(global names a cell reads, names it binds at top level), scope-aware.
-
-    Names local to a function, lambda or comprehension do not count: only those that resolve to
-    the notebook's global namespace link cells together."""
-    try:
-        table = symtable.symtable(code, "<célula>", "exec")
-    except SyntaxError:
-        return set(), set()
-    used: set[str] = set()
-    bound: set[str] = set()
-    for sym in table.get_symbols():
-        if sym.is_referenced():
-            used.add(sym.get_name())
-        if sym.is_assigned() or sym.is_imported() or sym.is_namespace():
-            bound.add(sym.get_name())
-    stack = list(table.get_children())
-    while stack:
-        scope = stack.pop()
-        stack.extend(scope.get_children())
-        for sym in scope.get_symbols():
-            if sym.is_referenced() and (sym.is_global() or sym.is_declared_global()):
-                used.add(sym.get_name())
-            if sym.is_declared_global() and sym.is_assigned():
-                bound.add(sym.get_name())
-    return used, bound
-
-
 def exercise_dependencies(source_nb) -> dict[str, set[str]]:
     """exercise -> the other exercises whose answers can change its score."""
     solution_ids = [nbt.grade_id(c) for c in source_nb.cells if nbt.is_solution(c)]
@@ -174,7 +144,7 @@ def exercise_dependencies(source_nb) -> dict[str, set[str]]:
     for cell in source_nb.cells:
         if cell.cell_type != "code":
             continue
-        used, bound = _names(_python(cell.source))
+        used, bound = cellnames.names(cellnames.python_of(cell.source))
         flow = set().union(*(origin[u] for u in used)) if used else set()
         gid = nbt.grade_id(cell)
         owner = gid if nbt.is_solution(cell) else (nbt.exercise_of(gid, solution_ids) if gid else None)
@@ -265,9 +235,17 @@ def _grade_rounds(course_root: Path, jobs: list[tuple[str, str, list[Variant]]],
             report.problems.append(f"{notebook} {student}: nbgrader autograde falhou\n"
                                    f"{str(result.get('error') or result.get('log'))[-2000:]}")
             continue
+        graded = course.autograded_dir(student) / f"{notebook}.ipynb"
+        report.grades[student] = dict(grades)
+        report.seconds[student] = seconds
+        report.notebooks[student] = notebook
+        report.demos_skipped[student] = demos.count_skipped(nbt.read(graded)) if graded.exists() else 0
+        if chosen is None:  # the untouched student version: recorded, not judged
+            print(f"  {student} ({notebook}): versão intocada, {seconds:.1f} s", flush=True)
+            continue
         totals = _exercise_scores(grades, solution_ids[notebook])
         by_cell = {v.cell: v for v in chosen}
-        visible = _visible_checks_passed(course.autograded_dir(student) / f"{notebook}.ipynb")
+        visible = _visible_checks_passed(graded)
         for ex, (score, max_score) in totals.items():
             if ex in by_cell:
                 report.outcomes.append(Outcome(by_cell[ex], score, max_score, seconds / len(chosen),
@@ -287,10 +265,13 @@ def _grade_rounds(course_root: Path, jobs: list[tuple[str, str, list[Variant]]],
 
 
 def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path = CATALOGUE_DIR,
-        log=print, quick: bool = False, variants_of=None, extra_config: str = "") -> Report:
+        log=print, quick: bool = False, variants_of=None, extra_config: str = "",
+        rounds: int | None = None, untouched: bool = False) -> Report:
     """Autograde every catalogued variant of the given notebooks (default: all four).
 
     quick: leave the slow exercises' variants out and answer them with their stand-in.
+    rounds: grade only the first `rounds` planned submissions of each notebook (a quick subset).
+    untouched: also grade each notebook's untouched student version (recorded in `grades`, not judged).
     variants_of(notebook, source_nb): other variants to grade instead of the catalogue's (the
     mutants of `course.mutants`); extra_config: appended to the scratch course's nbgrader config."""
     report = Report()
@@ -322,15 +303,18 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path =
                 report.skipped.append((name, ex, len(left_out)))
                 variants = [v for v in variants if v.cell != ex]
             dependencies[name] = exercise_dependencies(source_nb)
-            rounds = plan_rounds(variants, dependencies[name])
+            planned_rounds = plan_rounds(variants, dependencies[name])[:rounds]
             answers = dict(nbt.solution_sources(source_nb), **stand_ins[name])
             student_nb = nbt.read(course.release_dir / f"{name}.ipynb")
-            for r_index, chosen in enumerate(rounds, start=1):
+            for r_index, chosen in enumerate(planned_rounds, start=1):
                 student = f"var{n_index}r{r_index:02d}"
                 injected = dict(answers, **{v.cell: v.code for v in chosen})
                 course.submit(student, {name: nbt.fill_answers(student_nb, injected)})
                 planned.append((student, name, chosen))
-            log(f"{name}: {len(variants)} variantes em {len(rounds)} submissões")
+            if untouched:
+                course.submit(f"var{n_index}vazio", {name: student_nb})
+                planned.append((f"var{n_index}vazio", name, None))
+            log(f"{name}: {sum(map(len, planned_rounds))} variantes em {len(planned_rounds)} submissões")
         # slowest notebooks first, so parallel workers finish together
         planned.sort(key=lambda job: job[1], reverse=True)
         not_judged = {name: set(cells) for name, cells in stand_ins.items()}
@@ -350,9 +334,75 @@ def run(notebooks: list[str] | None = None, jobs: int = 1, catalogue_dir: Path =
         for part in parts:
             report.outcomes.extend(part.outcomes)
             report.problems.extend(part.problems)
+            report.grades.update(part.grades)
+            report.demos_skipped.update(part.demos_skipped)
+            report.seconds.update(part.seconds)
+            report.notebooks.update(part.notebooks)
     finally:
         shutil.rmtree(course.root, ignore_errors=True)
     return report
+
+
+# --- skipping demo cells changes no score (issue 12, item 6) ---------------------------------------
+
+RUN_EVERY_CELL = "c.ProtectedExecute.skip_demo_cells = False\n"
+
+
+@dataclass
+class DemoComparison:
+    skipping: Report  # autograde as configured: marked demo cells left unrun
+    running: Report  # every cell run (`c.ProtectedExecute.skip_demo_cells = False`)
+
+    @property
+    def differences(self) -> list[str]:
+        out = []
+        for student in sorted(set(self.skipping.grades) | set(self.running.grades)):
+            a, b = self.skipping.grades.get(student), self.running.grades.get(student)
+            if a is None or b is None:
+                out.append(f"{student}: corrigido só {'executando' if a is None else 'pulando'} as demonstrações")
+                continue
+            for gid in sorted(set(a) | set(b)):
+                if a.get(gid) != b.get(gid):
+                    out.append(f"{student} {gid}: {a.get(gid)} pulando ≠ {b.get(gid)} executando")
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return (not self.differences and self.skipping.ok and self.running.ok
+                and not any(self.running.demos_skipped.values()))
+
+    def table(self) -> str:
+        by_notebook: dict[str, list[str]] = defaultdict(list)
+        for student in self.skipping.grades:
+            by_notebook[self.skipping.notebooks[student]].append(student)
+        lines = [f"{'notebook':26s} {'submissões':>10s} {'células puladas':>16s} {'s pulando':>10s} "
+                 f"{'s executando':>13s} {'notas iguais':>13s}"]
+        for notebook, students in sorted(by_notebook.items()):
+            same = sum(self.skipping.grades[s] == self.running.grades.get(s) for s in students)
+            lines.append(f"{notebook:26s} {len(students):10d} "
+                         f"{sum(self.skipping.demos_skipped[s] for s in students) / len(students):16.1f} "
+                         f"{sum(self.skipping.seconds[s] for s in students):10.1f} "
+                         f"{sum(self.running.seconds.get(s, 0.0) for s in students):13.1f} "
+                         f"{same:>6d}/{len(students):<6d}")
+        lines.extend(f"!! {d}" for d in self.differences)
+        lines.extend(f"!! pulando: {p}" for p in self.skipping.problems)
+        lines.extend(f"!! executando: {p}" for p in self.running.problems)
+        lines.extend(f"!! pulando: {o.variant.notebook} {o.variant.cell} [{o.variant.name}] com veredito errado"
+                     for o in self.skipping.outcomes if not o.ok)
+        if any(self.running.demos_skipped.values()):
+            lines.append("!! com skip_demo_cells = False alguma célula foi pulada")
+        return "\n".join(lines)
+
+
+def compare_demo_skipping(notebooks: list[str] | None = None, jobs: int = 1, quick: bool = False,
+                          rounds: int | None = None, log=print) -> DemoComparison:
+    """Grade the catalogue (and each untouched student version) twice — skipping the marked demo
+    cells, as autograde does, and running every cell — so that the scores can be compared."""
+    log("== pulando as células de demonstração (como na correção)")
+    skipping = run(notebooks, jobs, quick=quick, rounds=rounds, untouched=True, log=log)
+    log("== executando todas as células")
+    running = run(notebooks, jobs, quick=quick, rounds=rounds, untouched=True, log=log, extra_config=RUN_EVERY_CELL)
+    return DemoComparison(skipping, running)
 
 
 def _worker_setup(threads: int) -> None:
