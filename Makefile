@@ -7,7 +7,7 @@ PY          := $(VENV)/bin/python
 export COURSE_DATA_DIR ?= data
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: captura-tensorboard venv release selos badges demo test test-rapido test-completo variantes variantes-rapido mutantes mutantes-triagem benchmark tempos corrigir limpar
+.PHONY: captura-tensorboard venv release selos badges demo test test-rapido test-completo variantes variantes-rapido variantes-demonstracoes mutantes mutantes-triagem benchmark tempos corrigir limpar
 
 $(VENV)/.instalado: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ variantes: venv
 ## O mesmo sem as variantes do treino no MNIST (o que o `make test` confere; ~8 min).
 variantes-rapido: venv
 	$(PY) -m course variantes --processos 2 --rapido
+
+## Prova que pular as células de demonstração na correção não muda nenhuma nota: corrige o catálogo
+## inteiro pulando e executando as demonstrações e compara célula a célula (~35 min).
+variantes-demonstracoes: venv
+	$(PY) -m course variantes --comparar-demonstracoes --processos 2
 
 ## Testa os testes com mutantes das soluções, corrigidos pelo nbgrader (meta: ≥ 95 % mortos por exercício).
 mutantes: venv

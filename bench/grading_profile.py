@@ -4,9 +4,11 @@ Usage: COURSE_DATA_DIR=../shared/data .venv/bin/python bench/grading_profile.py 
 
 Runs each source notebook (the reference solution, as a full-marks student) top to bottom with
 nbclient, as `nbgrader autograde` does (without the sandbox and nbgrader's own bookkeeping), and
-splits the seconds into: kernel start, the first code cell (imports and setup), demo cells,
-answer cells, visible checks, and hidden-test cells (their sum and the slowest one — the contract
-of docs/HIDDEN_TESTS.md is ≤ 2 s per test cell, ≤ 5 s for lesson 4's final accuracy test).
+splits the seconds into: kernel start, the first code cell (imports and setup), demo cells that
+autograde skips (marked `pular-na-correcao`, `course.demos`) and those it runs, answer cells, visible
+checks, and hidden-test cells (their sum and the slowest one — the contract of docs/HIDDEN_TESTS.md
+is ≤ 2 s per test cell, ≤ 5 s for lesson 4's final accuracy test). The last column is what autograde
+runs of it: the total without the skipped demos.
 """
 from __future__ import annotations
 
@@ -19,13 +21,13 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 
-from course import notebooks as nbt
+from course import demos, notebooks as nbt
 from course.settings import ASSIGNMENT, NOTEBOOKS, ROOT
 
-PARTS = ("kernel", "setup", "demo", "answers", "checks", "hidden tests")
+PARTS = ("kernel", "setup", "demo skipped", "demo run", "answers", "checks", "hidden tests")
 
 
-def part_of(cell, first_code: bool) -> str:
+def part_of(cell, first_code: bool, skipped: bool = False) -> str:
     gid = nbt.grade_id(cell) or ""
     if nbt.is_solution(cell):
         return "answers"
@@ -33,13 +35,16 @@ def part_of(cell, first_code: bool) -> str:
         return "hidden tests"
     if gid.endswith("_verificacao"):
         return "checks"
-    return "setup" if first_code else "demo"
+    if first_code:
+        return "setup"
+    return "demo skipped" if skipped else "demo run"
 
 
 def profile(name: str) -> tuple[dict[str, float], list[tuple[float, str]]]:
     nb = nbt.read(ROOT / "source" / ASSIGNMENT / f"{name}.ipynb")
     seconds: dict[str, float] = defaultdict(float)
     tests: list[tuple[float, str]] = []
+    skipped = demos.skipped(nb, demos.marked_sources(nb))
     with tempfile.TemporaryDirectory() as tmp:
         client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": tmp}})
         t0 = time.perf_counter()
@@ -52,7 +57,7 @@ def profile(name: str) -> tuple[dict[str, float], list[tuple[float, str]]]:
                 t0 = time.perf_counter()
                 client.execute_cell(cell, index)
                 spent = time.perf_counter() - t0
-                part = part_of(cell, first)
+                part = part_of(cell, first, index in skipped)
                 first = False
                 seconds[part] += spent
                 if part == "hidden tests":
@@ -64,12 +69,14 @@ def main() -> None:
     # the kernel runs in a temporary folder: the data path must be absolute
     os.environ["COURSE_DATA_DIR"] = str(Path(os.environ.get("COURSE_DATA_DIR", "data")).resolve())
     names = sys.argv[1:] or list(NOTEBOOKS)
-    print(f"{'notebook':26s} " + " ".join(f"{p:>12s}" for p in PARTS) + f" {'total':>8s}  slowest test cell")
+    print(f"{'notebook':26s} " + " ".join(f"{p:>12s}" for p in PARTS)
+          + f" {'total':>8s} {'autograde':>9s}  slowest test cell")
     for name in names:
         seconds, tests = profile(name)
         slowest = max(tests) if tests else (0.0, "—")
         print(f"{name:26s} " + " ".join(f"{seconds[p]:12.1f}" for p in PARTS)
-              + f" {sum(seconds.values()):8.1f}  {slowest[1]} ({slowest[0]:.2f} s)")
+              + f" {sum(seconds.values()):8.1f} {sum(seconds.values()) - seconds['demo skipped']:9.1f}"
+              f"  {slowest[1]} ({slowest[0]:.2f} s)")
         print("    test cells: " + ", ".join(f"{gid} {s:.2f} s" for s, gid in tests))
 
 

@@ -116,6 +116,26 @@ def test_mnist_training_variants():
     assert not result.problems, "\n".join(result.problems)
 
 
+def test_skipping_the_marked_demos_changes_no_score():
+    """Issue 12, item 6, quick subset: the first planned submission of every notebook and its untouched
+    version, graded skipping the marked demo cells and running them (`make variantes-demonstracoes`
+    compares the whole catalogue)."""
+    comparison = variants.compare_demo_skipping(jobs=2, quick=True, rounds=1)
+    print("\n" + comparison.table())
+    assert comparison.differences == []
+    for name in NOTEBOOKS:  # it compared something: demos were left unrun in every notebook
+        students = [s for s, n in comparison.skipping.notebooks.items() if n == name]
+        assert len(students) == 2, name
+        assert all(comparison.skipping.demos_skipped[s] > 0 for s in students), name
+    assert not any(comparison.running.demos_skipped.values())
+    assert comparison.ok
+
+
+def test_the_catalogue_is_graded_as_autograde_runs_skipping_the_demos(report):
+    for name in NOTEBOOKS:
+        assert any(report.demos_skipped[s] for s, n in report.notebooks.items() if n == name), name
+
+
 def test_no_catalogue_or_runner_problem(report):
     assert not report.problems, "\n".join(report.problems)
 
