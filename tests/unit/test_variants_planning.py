@@ -6,7 +6,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 import builders as B
 from course import variants
-from course.variants import Variant, _names, exercise_dependencies, plan_rounds
+from course.cellnames import names as _names
+from course.variants import Variant, exercise_dependencies, plan_rounds
 
 # --- names a cell reads and binds -------------------------------------------------------------------
 
