@@ -44,7 +44,7 @@ def profile(name: str) -> tuple[dict[str, float], list[tuple[float, str]]]:
     nb = nbt.read(ROOT / "source" / ASSIGNMENT / f"{name}.ipynb")
     seconds: dict[str, float] = defaultdict(float)
     tests: list[tuple[float, str]] = []
-    skipped = demos.skipped(nb, demos.marked_sources(nb))
+    skipped = demos.skipped(nb, demos.Marks.of(nb))
     with tempfile.TemporaryDirectory() as tmp:
         client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": tmp}})
         t0 = time.perf_counter()

@@ -13,7 +13,9 @@ What decides, per submission (`skipped`):
 - an nbgrader cell (answer, test, read-only) is never skipped;
 - a candidate is run after all when something it binds is read, before being bound again, by any
   cell that does run in **this** submission (a student's answer that uses a demo's variable keeps
-  working): reaching definitions over `course.cellnames.cell_flow`, to a fixed point.
+  working): reaching definitions over `course.cellnames.cell_flow`, to a fixed point. A cell the
+  student wrote or changed that reaches names dynamically (`globals()`, `eval`, a magic such as
+  `%timeit f(x)`) is taken to read every name: every candidate before it runs.
 
 What the name analysis cannot see (a demo that changes an object in place, draws from the global
 random generator or writes a file that a later cell reads) is the author's to avoid (docs/AUTHORING.md)
@@ -21,6 +23,8 @@ and is proven absent by grading the whole variant catalogue with and without ski
 (`python -m course variantes --comparar-demonstracoes`): every score must be the same.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from . import notebooks as nbt
 from .cellnames import cell_flow
@@ -38,12 +42,24 @@ def _key(source: str) -> str:
     return source.strip()
 
 
-def marked_sources(source_nb) -> set[str]:
-    """The sources of the source notebook's marked code cells (what a submission's cell is matched by)."""
-    return {_key(c.source) for c in source_nb.cells if is_marked(c) and not nbt.nbgrader_meta(c)}
+# what a cell can read names through without naming them
+DYNAMIC = frozenset({"globals", "locals", "vars", "eval", "exec", "get_ipython"})
 
 
-def skipped(nb, marked: set[str]) -> set[int]:
+@dataclass(frozen=True)
+class Marks:
+    """What the source notebook says: its marked code cells, and every code cell it has (verbatim)."""
+    marked: frozenset[str]
+    known: frozenset[str]
+
+    @classmethod
+    def of(cls, source_nb) -> Marks:
+        code = [c for c in source_nb.cells if c.cell_type == "code"]
+        return cls(frozenset(_key(c.source) for c in code if is_marked(c) and not nbt.nbgrader_meta(c)),
+                   frozenset(_key(c.source) for c in code))
+
+
+def skipped(nb, marks: Marks) -> set[int]:
     """Indices of the cells of `nb` (a submission) that the autograder does not run."""
     flows: dict[int, tuple[set[str], set[str]]] = {}
     candidates: set[int] = set()
@@ -51,9 +67,14 @@ def skipped(nb, marked: set[str]) -> set[int]:
         if cell.cell_type != "code":
             continue
         flow = cell_flow(cell.source)
-        # a cell that does not parse reads and binds nobody knows what: nothing before it is skipped
-        flows[index] = flow if flow is not None else ({"*"}, set())
-        if not nbt.nbgrader_meta(cell) and _key(cell.source) in marked and flow is not None:
+        if flow is None:  # a cell that does not parse reads nobody knows what: nothing before it is skipped
+            flows[index] = ({"*"}, set())
+            continue
+        reads, binds = flow
+        if reads & DYNAMIC and _key(cell.source) not in marks.known:  # the student's dynamic lookups
+            reads = reads | {"*"}
+        flows[index] = (reads, binds)
+        if not nbt.nbgrader_meta(cell) and _key(cell.source) in marks.marked:
             candidates.add(index)
     while True:
         needed = set()
@@ -83,7 +104,7 @@ def problems(source_nb) -> list[str]:
                            f"não pode ter a etiqueta {TAG!r}")
             elif cell_flow(cell.source) is None:
                 out.append(f"célula {cell.get('id')}: etiqueta {TAG!r} numa célula que não é Python válido")
-    runs = skipped(source_nb, marked_sources(source_nb))
+    runs = skipped(source_nb, Marks.of(source_nb))
     for index, cell in enumerate(source_nb.cells):
         if is_marked(cell) and not nbt.nbgrader_meta(cell) and index not in runs and cell_flow(cell.source):
             out.append(f"célula {cell.get('id')}: marcada com {TAG!r}, mas uma célula executada depois lê o que ela "

@@ -73,10 +73,10 @@ class ProtectedExecute(Execute):
         path = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"])) \
             / f"{info['notebook']}.ipynb"
         try:
-            marked = demos.marked_sources(nbt.read(path))
+            marks = demos.Marks.of(nbt.read(path))
         except (OSError, ValueError):  # no source notebook here (or unreadable): every cell runs
             return set()
-        return demos.skipped(nb, marked)
+        return demos.skipped(nb, marks)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":

@@ -21,7 +21,7 @@ def notebook(*cells):
 
 
 def skipped(nb) -> list[int]:
-    return sorted(demos.skipped(nb, demos.marked_sources(nb)))
+    return sorted(demos.skipped(nb, demos.Marks.of(nb)))
 
 
 def test_a_marked_demo_that_nothing_reads_is_skipped_and_the_other_cells_run():
@@ -68,9 +68,19 @@ def test_ipython_magics_parse():
     assert skipped(nb) == [0]
 
 
+def test_a_students_cell_that_reads_names_dynamically_keeps_every_demo_before_it():
+    source = notebook(marked("amostra = [1, 2]"), B.graded(new_code_cell("resposta = 1"), "ex1_r", solution=True),
+                      marked("fim = 0"), new_code_cell("print(globals().get('x'))"))
+    assert skipped(source) == [0, 2]  # the source's own cells are taken as written (globals() for one name)
+    for dynamic in ("resposta = globals()['amostra']", "%timeit len(amostra)", "resposta = eval('amostra')"):
+        student = copy.deepcopy(source)
+        student.cells[1].source = dynamic
+        assert demos.skipped(student, demos.Marks.of(source)) == {2}, dynamic
+
+
 def test_the_mark_comes_from_the_source_notebook_not_from_the_submission():
     source = notebook(new_code_cell("import math"), marked("demo = math.tau"), new_code_cell("r = 1"))
-    marks = demos.marked_sources(source)
+    marks = demos.Marks.of(source)
     submission = copy.deepcopy(source)
     submission.cells[1].metadata["tags"] = []  # the student's copy lost the tag: still skipped
     submission.cells[2].metadata["tags"] = [demos.TAG]  # a tag the student added: ignored
@@ -83,7 +93,7 @@ def test_the_mark_comes_from_the_source_notebook_not_from_the_submission():
 def test_an_nbgrader_cell_is_never_skipped_even_with_the_source_of_a_marked_one():
     source = notebook(marked("print('oi')"))
     submission = notebook(B.graded(new_code_cell("print('oi')"), "ex1_testes", grade=True, locked=True, points=1))
-    assert demos.skipped(submission, demos.marked_sources(source)) == set()
+    assert demos.skipped(submission, demos.Marks.of(source)) == set()
 
 
 def test_a_student_answer_that_reads_a_demo_variable_keeps_that_demo():
@@ -92,7 +102,7 @@ def test_a_student_answer_that_reads_a_demo_variable_keeps_that_demo():
     assert skipped(source) == [0]
     student = copy.deepcopy(source)
     student.cells[1].source = "def f():\n    return len(exemplo)"
-    assert demos.skipped(student, demos.marked_sources(source)) == set()
+    assert demos.skipped(student, demos.Marks.of(source)) == set()
 
 
 @pytest.mark.parametrize("cell, message", [
