@@ -50,6 +50,9 @@ c.LockCells.lock_solution_cells = True
 # em 2 núcleos de CPU; o limite deixa folga para máquinas mais lentas e turmas em paralelo.
 c.Execute.timeout = 240
 c.Execute.interrupt_on_timeout = True
+# Depois da última célula o kernel é encerrado na hora: o desligamento "gracioso" esperava ~1 s por
+# notebook (com o torch carregado) sem nada a salvar — 4 s por aluno.
+c.Execute.shutdown_kernel = "immediate"
 # O nome do erro é course.execute.TIMEOUT (o relatório o reconhece por ele).
 c.Execute.error_on_timeout = {
     "ename": "TempoEsgotado",

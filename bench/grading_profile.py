@@ -8,11 +8,14 @@ splits the seconds into: kernel start, the first code cell (imports and setup), 
 autograde skips (marked `pular-na-correcao`, `course.demos`) and those it runs, answer cells, visible
 checks, and hidden-test cells (their sum and the slowest one — the contract of docs/HIDDEN_TESTS.md
 is ≤ 2 s per test cell, ≤ 5 s for lesson 4's final accuracy test). The last column is what autograde
-runs of it: the total without the skipped demos.
+runs of it: the total without the skipped demos. First line: the CPU an nbgrader process spends
+importing itself before grading anything (paid once per student by the grading workers).
 """
 from __future__ import annotations
 
 import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,10 +68,22 @@ def profile(name: str) -> tuple[dict[str, float], list[tuple[float, str]]]:
     return seconds, tests
 
 
+def nbgrader_start_cpu(repeats: int = 3) -> float:
+    """CPU seconds of a fresh `python -c "import nbgrader.apps.nbgraderapp"` (the best of `repeats`)."""
+    best = float("inf")
+    for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run([sys.executable, "-c", "import nbgrader.apps.nbgraderapp"], check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        best = min(best, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return best
+
+
 def main() -> None:
     # the kernel runs in a temporary folder: the data path must be absolute
     os.environ["COURSE_DATA_DIR"] = str(Path(os.environ.get("COURSE_DATA_DIR", "data")).resolve())
     names = sys.argv[1:] or list(NOTEBOOKS)
+    print(f"processo do nbgrader: {nbgrader_start_cpu():.2f} s de CPU só para importar (uma vez por aluno)")
     print(f"{'notebook':26s} " + " ".join(f"{p:>12s}" for p in PARTS)
           + f" {'total':>8s} {'autograde':>9s}  slowest test cell")
     for name in names:

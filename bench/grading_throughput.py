@@ -10,15 +10,15 @@ the variant catalogue; at least 8 students) and grades it, each time from the sa
   (c) `grade_class()` with the local default (an embedded LocalCluster, workers from cores and memory);
   (d) `grade_class(cluster=...)` on a Dask scheduler and 2 workers started here as separate processes.
 Feedback HTML is off in (b)-(d), as (a) makes none. Prints wall seconds, students/hour, CPU-seconds per
-student (this process and all its children), speedup over (a), whether the scores agree with (a), and a
-projection for 1 000 students on 1, 4 and 16 machines like this one (throughput of (c), times machines).
+student (the whole machine's busy time, from /proc/stat: run it on an otherwise idle machine), the cores
+kept busy on average, the speedup over (a), whether the scores agree with (a), and a projection for
+1 000 students on 1, 4 and 16 machines like this one (throughput of (c), times machines).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -77,8 +77,11 @@ def copy_of(course: Course, parent: Path, stock: bool = False) -> Course:
 
 
 def cpu() -> float:
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    """CPU-seconds the whole machine spent busy (/proc/stat; the figures assume nothing else runs)."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def totals(course: Course, students: list[str]) -> dict[str, dict[str, float]]:
@@ -155,10 +158,12 @@ def main() -> int:
             print(f"({key}) {label}: {wall:.1f} s", flush=True)
             shutil.rmtree(course.root, ignore_errors=True)
         base_wall = rows[0][2]
-        print(f"\n{'modo':48s} {'s':>7s} {'alunos/h':>9s} {'CPU-s/aluno':>12s} {'vs (a)':>7s} notas=(a)")
+        print(f"\n{'modo':48s} {'s':>7s} {'alunos/h':>9s} {'CPU-s/aluno':>12s} {'núcleos':>8s} {'vs (a)':>7s} "
+              "notas=(a)")
         for key, label, wall, spent, same in rows:
             print(f"({key}) {label:44s} {wall:7.1f} {3600 * len(students) / wall:9.1f} "
-                  f"{spent / len(students):12.1f} {base_wall / wall:6.2f}× {'sim' if same else 'NÃO'}")
+                  f"{spent / len(students):12.1f} {spent / wall:8.2f} {base_wall / wall:6.2f}× "
+                  f"{'sim' if same else 'NÃO'}")
         best = next((r for r in rows if r[0] == "c"), rows[-1])
         per_hour = 3600 * len(students) / best[2]
         print(f"\nprojeção para 1 000 alunos (vazão de ({best[0]}), {per_hour:.0f} alunos/h por máquina, "

@@ -124,3 +124,12 @@ def test_release_stubs_are_in_portuguese():
 
 def test_colab_badges_follow_the_repository_slug():
     assert badges.update_badges(write=False) == [], "rode `make badges` (e `make release`)"
+
+
+def test_nbgrader_does_not_pay_for_the_rfc3987_grammar_at_import():
+    """Every nbgrader process (one per student in the grading) imports nbformat, hence jsonschema;
+    jsonschema 4.24+ imports rfc3987-syntax, which builds a Lark grammar at import (1,2 s of CPU).
+    requirements.txt pins jsonschema 4.23, which does not (bench/grading_profile.py prints the cost)."""
+    code = "import sys, nbgrader.apps.nbgraderapp; print(sorted(m for m in sys.modules if m.startswith('rfc3987')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
