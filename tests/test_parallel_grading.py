@@ -268,8 +268,10 @@ def test_the_number_of_workers_follows_cores_and_memory(monkeypatch):
     monkeypatch.setattr(engine, "_memory_mb", lambda: 16 * 1024)
     monkeypatch.setenv("CURSO_SANDBOX_MEMORIA_MB", "3584")  # + 512 MB each: 4 fit in 16 GB
     assert engine.default_workers() == 4
-    monkeypatch.setenv("CURSO_SANDBOX_MEMORIA_MB", "512")
-    assert engine.default_workers() == 16  # the cores are the limit
+    monkeypatch.setenv("CURSO_SANDBOX_MEMORIA_MB", "512")  # 16 fit
+    assert engine.default_workers() == 16
+    monkeypatch.setenv("CURSO_SANDBOX_MEMORIA_MB", "256")  # 21 fit: the cores are the limit, one per core and one more
+    assert engine.default_workers() == 17
     monkeypatch.setenv(engine.WORKERS_VAR, "3")
     assert engine.chosen_workers(None) == 3 and engine.chosen_workers(1) == 1
     monkeypatch.setenv(engine.WORKERS_VAR, "muitos")

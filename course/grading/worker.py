@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..settings import ROOT
@@ -52,6 +52,9 @@ class CourseBundle:
     sources: dict[str, bytes]  # path relative to source/<assignment>/ -> bytes
     extra_config: str = ""  # appended to this repository's nbgrader_config.py
     repo_config: str = ""  # hash of the coordinator's repository nbgrader_config.py
+    # a scratch course generated once from the sources by the coordinator (release/ and the gradebook,
+    # paths relative to its root), so that no worker runs generate_assignment (`with_template`)
+    template: dict[str, bytes] = field(default_factory=dict, compare=False)
 
     @property
     def version(self) -> str:
@@ -102,9 +105,22 @@ def bundle_of(course: Course) -> CourseBundle:
     return CourseBundle(sources=sources, extra_config=_course_extra_config(course), repo_config=repo_config_hash())
 
 
+def _files_under(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def with_template(bundle: CourseBundle) -> CourseBundle:
+    """The bundle with its template: generate_assignment once here instead of once per worker."""
+    course = _generated(bundle)
+    try:
+        files = {rel: data for rel, data in _files_under(course.root).items() if rel != "nbgrader_config.py"}
+    finally:
+        shutil.rmtree(course.root, ignore_errors=True)
+    return replace(bundle, template=files)
+
+
 def submission_files(course: Course, student: str) -> dict[str, bytes]:
-    folder = course.submission_dir(student)
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return _files_under(course.submission_dir(student))
 
 
 # --- the worker side ------------------------------------------------------------------------------
@@ -123,13 +139,25 @@ def _template(bundle: CourseBundle) -> Course:
     course = _TEMPLATES.get(bundle.version)
     if course is not None and course.root.is_dir():
         return course
+    if bundle.template:
+        course = scratch_course(notebooks=[], extra_config=bundle.extra_config)
+        for rel, data in bundle.template.items():
+            (course.root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (course.root / rel).write_bytes(data)
+    else:
+        course = _generated(bundle)
+    _TEMPLATES[bundle.version] = course
+    return course
+
+
+def _generated(bundle: CourseBundle) -> Course:
+    """A scratch course with the bundle's sources, its release generated (and its gradebook filled)."""
     course = scratch_course(notebooks=[], extra_config=bundle.extra_config)
     for rel, data in bundle.sources.items():
         dest = course.source_dir / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(data)
     course.generate_release()
-    _TEMPLATES[bundle.version] = course
     return course
 
 
@@ -166,8 +194,7 @@ def grade_student(student: str, files: dict[str, bytes], bundle: CourseBundle, s
                      if f"{n}.ipynb" in files and not (folder / f"{n}.ipynb").exists()]
         present = [n for n in course.notebook_names() if (folder / f"{n}.ipynb").exists()]
         out = course.autograded_dir(student)
-        autograded = ({str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
-                      if out.is_dir() else None)
+        autograded = _files_under(out) if out.is_dir() else None
         result = StudentResult(student=student, autograded=autograded, scores=gradebook.scores(course, student),
                                notes=notes, set_aside=set_aside, submitted=present,
                                gradebook=gradebook.result_rows(course, student),
