@@ -41,6 +41,10 @@ class ProtectedExecute(Execute):
     max_output_bytes = Integer(2_000_000, help="Máximo de bytes de saída guardados por célula.").tag(config=True)
     responsive_after_timeout = Integer(
         15, help="Segundos para o kernel voltar a responder após interromper uma célula.").tag(config=True)
+    skip_demo_cells = Bool(
+        True, help="Na correção automática (NBGRADER_EXECUTION=autograde), não executa as células de "
+                   "demonstração marcadas no notebook fonte com a etiqueta pular-na-correcao das quais "
+                   "nenhuma célula executada depois depende (course/demos.py).").tag(config=True)
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -53,11 +57,6 @@ class ProtectedExecute(Execute):
         if self._sandboxed:
             sandbox.use_sandbox(km)  # its kernels start through the course's kernel provisioner
         return km
-
-    skip_demo_cells = Bool(
-        True, help="Na correção automática (NBGRADER_EXECUTION=autograde), não executa as células de "
-                   "demonstração marcadas no notebook fonte com a etiqueta pular-na-correcao das quais "
-                   "nenhuma célula executada depois depende (course/demos.py).").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         self._stopped = None
